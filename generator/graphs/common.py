@@ -1,0 +1,141 @@
+"""Shared pieces of the graph families: a builder and the sample-check-redraw loop."""
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
+
+import networkx as nx
+import numpy as np
+
+from .. import rules
+from ..engine import Solution, check_graph, solve
+from ..errors import GenerationError
+from ..options import Options
+
+# Node roles. The answer tables list value/gradient cells of the named roles;
+# intermediates are the unnamed op nodes that the worked solution still prints.
+ROLES = ("input", "param", "hidden", "intermediate", "output", "loss")
+
+
+class GraphBuilder:
+    """Adds nodes in topological order; keeps args (operand order) and edges in step."""
+
+    def __init__(self) -> None:
+        self.g = nx.DiGraph()
+
+    def leaf(self, name: str, op: str, value: float, role: str) -> str:
+        self.g.add_node(name, op=op, args=[], value=float(value), role=role)
+        return name
+
+    def node(self, name: str, op: str, args: list[str], role: str, **attrs) -> str:
+        self.g.add_node(name, op=op, args=list(args), role=role, **attrs)
+        for a in args:
+            self.g.add_edge(a, name)
+        return name
+
+    def output(self, pre: str, target: float) -> nx.DiGraph:
+        """Sigmoid output Yhat and BCE loss L, as in Question 3."""
+        self.node("Yhat", "sigmoid", [pre], "output")
+        self.node("L", "bce", ["Yhat"], "loss", target=float(target))
+        check_graph(self.g)
+        return self.g
+
+
+@dataclass(frozen=True)
+class Family:
+    """A topology family: how to draw one graph and which rules its draws must meet."""
+
+    name: str
+    build: Callable[[np.random.Generator, Options], nx.DiGraph]  # a structure with values drawn
+    draw_values: Callable[[nx.DiGraph, np.random.Generator, Options], None]  # redraw leaves and Y
+    answer_labels: Callable[[nx.DiGraph], list[str]]
+    rules: tuple[Callable, ...]
+
+
+@dataclass
+class Variant:
+    family: str
+    graph: nx.DiGraph
+    solution: Solution
+    attempts: int
+
+
+VALUE_DRAWS_PER_STRUCTURE = 8
+
+
+def sample(family: Family, rng: np.random.Generator, options: Options) -> Variant:
+    """Draw, solve, check every rule; redraw until all hold or the budget runs out.
+    A structure gets a few value draws before it is itself redrawn (cheaper than
+    rebuilding, and most rejections are about values)."""
+    failures: Counter[str] = Counter()
+    g = None
+    for attempt in range(1, options.max_attempts + 1):
+        if attempt % VALUE_DRAWS_PER_STRUCTURE == 1:
+            g = family.build(rng, options)
+        else:
+            family.draw_values(g, rng, options)
+        try:
+            sol = solve(g)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            failures["solvable"] += 1  # a zero divisor or a saturated log: redraw
+            continue
+        broken = rules.first_broken(g, family.rules, options)
+        if broken is None:
+            return Variant(family.name, g, sol, attempt)
+        failures[broken] += 1
+    worst, count = failures.most_common(1)[0]
+    raise GenerationError(
+        f"family {family.name!r}: no draw met rule {worst!r} "
+        f"({count} of {options.max_attempts} attempts failed it); loosen the options")
+
+
+def with_output(g: nx.DiGraph, activation: str, loss: str, target: float) -> tuple[nx.DiGraph, Solution]:
+    """A copy of a graph with another output activation and loss (the extra credit)."""
+    h = copy.deepcopy(g)
+    h.nodes["Yhat"]["op"] = activation
+    h.nodes["L"]["op"] = loss
+    h.nodes["L"]["target"] = float(target)
+    return h, solve(h)
+
+
+def vector_cells(g: nx.DiGraph, labels: list[str]) -> dict[str, float | list[float]]:
+    """Answer cells: Yhat and L are values; every other label is dL/d(label).
+    A label naming a parameter vector (W1 with nodes W1[1], W1[2]) gives a list."""
+    cells: dict[str, float | list[float]] = {}
+    for label in labels:
+        if label in ("Yhat", "L"):
+            cells[label] = g.nodes[label]["value"]
+        elif label in g.nodes:
+            cells[label] = g.nodes[label]["grad"]
+        else:
+            parts = vector_parts(g, label)
+            if not parts:
+                raise KeyError(label)
+            cells[label] = [g.nodes[p]["grad"] for p in parts]
+    return cells
+
+
+def vector_parts(g: nx.DiGraph, label: str) -> list[str]:
+    parts, i = [], 1
+    while f"{label}[{i}]" in g.nodes:
+        parts.append(f"{label}[{i}]")
+        i += 1
+    return parts
+
+
+def draw_leaf_values(g: nx.DiGraph, rng: np.random.Generator, o: Options, zero_bias_ok: bool) -> None:
+    """Inputs and parameters from the grid (never 0, except biases where allowed), Y in {0, 1}."""
+    grid = o.grid()
+    nonzero = [v for v in grid if v != 0]
+    for name in g.nodes:
+        a = g.nodes[name]
+        if a["op"] in ("input", "param"):
+            a["value"] = pick(rng, grid if zero_bias_ok and name.startswith("B") else nonzero)
+    g.nodes["L"]["target"] = float(rng.integers(2))
+
+
+def pick(rng: np.random.Generator, choices):
+    """One of a sequence, chosen by the question's own stream."""
+    return choices[int(rng.integers(len(choices)))]

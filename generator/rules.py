@@ -1,0 +1,125 @@
+"""The nice-number and degeneracy rules. Each is a small named check on a solved
+graph: True means the draw is fine. The redraw loop reports the one that fails most."""
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+
+from .options import Options
+
+
+def _values(g, names):
+    return [g.nodes[n]["value"] for n in names]
+
+
+def _nodes(g, *ops):
+    return [n for n, op in g.nodes(data="op") if op in ops]
+
+
+def leaves_on_grid(g: nx.DiGraph, o: Options) -> bool:
+    """Inputs and parameters are multiples of value_step inside the value range."""
+    for n in _nodes(g, "input", "param"):
+        v = g.nodes[n]["value"]
+        k = v / o.value_step
+        if abs(k - round(k)) > 1e-9 or not o.value_min - 1e-9 <= v <= o.value_max + 1e-9:
+            return False
+    return True
+
+
+def no_kink_at_zero(g: nx.DiGraph, o: Options) -> bool:
+    """No relu / leaky-ReLU input near 0, where the derivative is ambiguous."""
+    return all(abs(g.nodes[g.nodes[n]["args"][0]]["value"]) >= o.kink_margin
+               for n in _nodes(g, "relu", "leaky_relu"))
+
+
+def no_min_max_tie(g: nx.DiGraph, o: Options) -> bool:
+    """min/max operands at least tie_margin apart, so the routing is unambiguous."""
+    for n in _nodes(g, "min", "max"):
+        xs = sorted(_values(g, g.nodes[n]["args"]))
+        if any(b - a < o.tie_margin for a, b in zip(xs, xs[1:])):
+            return False
+    return True
+
+
+def divisor_not_small(g: nx.DiGraph, o: Options) -> bool:
+    """No division by anything smaller than min_divisor in size."""
+    return all(abs(g.nodes[g.nodes[n]["args"][1]]["value"]) >= o.min_divisor
+               for n in _nodes(g, "div"))
+
+
+def hidden_values_short(g: nx.DiGraph, o: Options) -> bool:
+    """Hidden nodes come out exact to a few decimals (quotients included), so the
+    forward pass stays exact by hand."""
+    scale = 10 ** o.quotient_decimals
+    for n in g.nodes:
+        if g.nodes[n]["role"] != "hidden":
+            continue
+        v = g.nodes[n]["value"] * scale
+        if abs(v - round(v)) > 1e-6:
+            return False
+    return True
+
+
+def output_unsaturated(g: nx.DiGraph, o: Options) -> bool:
+    """The sigmoid output stays inside [output_min, output_max]."""
+    return all(o.output_min <= g.nodes[n]["value"] <= o.output_max for n in _nodes(g, "sigmoid"))
+
+
+def leaf_gradients_nonzero(g: nx.DiGraph, o: Options) -> bool:
+    """Every input and parameter gets a non-zero gradient: no answer cell is a freebie."""
+    return all(abs(g.nodes[n]["grad"]) > 1e-9 for n in _nodes(g, "input", "param"))
+
+
+def some_unit_on_leaky_branch(g: nx.DiGraph, o: Options) -> bool:
+    """At least one leaky-ReLU unit has a negative input, so the slope matters."""
+    return any(g.nodes[g.nodes[n]["args"][0]]["value"] < 0 for n in _nodes(g, "leaky_relu"))
+
+
+def has_routing_gate(g: nx.DiGraph, o: Options) -> bool:
+    """At least one min or max gate."""
+    return bool(_nodes(g, "min", "max"))
+
+
+def has_computed_product(g: nx.DiGraph, o: Options) -> bool:
+    """A product or quotient of two computed or input nodes, not just a parameter times something."""
+    for n in _nodes(g, "mul", "div"):
+        if sum(g.nodes[a]["op"] != "param" for a in g.nodes[n]["args"]) >= 2:
+            return True
+    return False
+
+
+def has_fan_out(g: nx.DiGraph, o: Options) -> bool:
+    """Some node feeds two or more others, so gradients must be summed."""
+    return any(g.out_degree(n) >= 2 for n in g.nodes)
+
+
+def few_parameters(g: nx.DiGraph, o: Options) -> bool:
+    """A few parameters, as in the seed: at least one weight W and one bias B, at most four."""
+    params = _nodes(g, "param")
+    return (any(p.startswith("W") for p in params) and any(p.startswith("B") for p in params)
+            and len(params) <= 4)
+
+
+def all_reach_loss(g: nx.DiGraph, o: Options) -> bool:
+    """Every node has a path to the loss."""
+    return len(nx.ancestors(g, "L")) == g.number_of_nodes() - 1
+
+
+NUMERIC = (leaves_on_grid, no_kink_at_zero, no_min_max_tie, divisor_not_small,
+           hidden_values_short, output_unsaturated, leaf_gradients_nonzero)
+
+
+def first_broken(g: nx.DiGraph, rules, o: Options) -> str | None:
+    for rule in rules:
+        if not rule(g, o):
+            return rule.__name__
+    return None
+
+
+def broken(g: nx.DiGraph, rules, o: Options) -> list[str]:
+    return [r.__name__ for r in rules if not r(g, o)]
+
+
+def finite(g: nx.DiGraph) -> bool:
+    return all(math.isfinite(g.nodes[n]["value"]) and math.isfinite(g.nodes[n]["grad"]) for n in g.nodes)
