@@ -14,6 +14,15 @@ class Config:
     points: dict = field(default_factory=lambda: {"q1": 6.0, "q2": 4.0, "q3": 15.0, "ec": 2.5})
     questions: tuple[str, ...] = ALL_QUESTIONS
     decimals: int = 4
+    course_name: str = "Deep Learning"
+    course_number: str = ""
+    title: str = "Problem Set 2"
+    due: str = ""
+    rtol: float = 0.01    # grading tolerance: |answer - key| <= atol + rtol * |key|
+    atol: float = 0.002
+
+    def tolerance_text(self) -> str:
+        return f"{self.atol:g} + {self.rtol * 100:g}% of its size"
 
     def includes(self, q: str) -> bool:
         return q in self.questions

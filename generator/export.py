@@ -12,6 +12,8 @@ from .pset import ProblemSet
 from .problem import Problem
 
 FORMAT = "pset-answers/1"
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # read once: mkstemp makes 0600 files, outputs should get the usual mode
 NODE_ATTRS = ("alpha", "target")
 
 
@@ -54,6 +56,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

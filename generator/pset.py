@@ -6,12 +6,37 @@ from dataclasses import dataclass, field
 from .config import Config, DEFAULT_CONFIG
 from .engine import solve
 from .graphs import original
+from .numfmt import exact
 from .problem import Problem
 from .questions import backprop, extra_credit
 from .seeds import parse_seed, question_rng, variant_code
 
 # Question 3's graphs: id -> family. Their extra-credit twins are "ec-a", "ec-b".
 GRAPH_QUESTIONS = {"q3a": "mlp", "q3b": "dag"}
+
+
+@dataclass(frozen=True)
+class Section:
+    """One numbered question of the document and the problems it shows."""
+    key: str            # "q1", "q2", "q3", "ec"
+    title: str
+    points: float
+    template: str
+    problems: list[Problem]
+    extra: bool = False
+
+    @property
+    def points_text(self) -> str:
+        kind = "extra credit " if self.extra else ""
+        return f"{exact(self.points)} {kind}points" if self.points != 1 else f"1 {kind}point"
+
+
+SECTION_LAYOUT = (  # key, title, template, problem ids, extra credit
+    ("q1", "Parameters vs. Hyper-Parameters", "questions/params-vs-hyper.typ.j2", ("q1",), False),
+    ("q2", "Overfitting versus Underfitting", "questions/fit-diagnosis.typ.j2", ("q2",), False),
+    ("q3", "Gradient Backpropagation on Computational Graphs", "sections/backprop.typ.j2", ("q3a", "q3b"), False),
+    ("ec", "Extra Credit", "sections/extra-credit.typ.j2", ("ec-a", "ec-b"), True),
+)
 
 
 @dataclass
@@ -27,6 +52,23 @@ class ProblemSet:
 
     def problem(self, qid: str) -> Problem:
         return next(p for p in self.problems if p.id == qid)
+
+    def sections(self) -> list[Section]:
+        have = {p.id: p for p in self.problems}
+        out = []
+        for key, title, template, ids, extra in SECTION_LAYOUT:
+            if self.config.includes(key) and all(i in have for i in ids):
+                out.append(Section(key, title, self.config.points[key], template, [have[i] for i in ids], extra))
+        return out
+
+    def question_count(self) -> int:
+        return sum(1 for s in self.sections() if not s.extra)
+
+    def points_text(self) -> str:
+        return exact(sum(s.points for s in self.sections() if not s.extra))
+
+    def extra_points(self) -> float:
+        return sum(s.points for s in self.sections() if s.extra)
 
 
 def _with_extra_credit(problems: list[Problem], config: Config) -> list[Problem]:

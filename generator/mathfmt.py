@@ -1,0 +1,298 @@
+"""Graph nodes and chain-rule steps as Typst math, for the statement and the key.
+
+Names map to the text's symbols (X1 -> X_1, W1[2] -> W_(1,2), Yhat -> hat(Y));
+intermediates are lowercase (Z1 -> z_1, U4 -> u_4, P1[2] -> p_(1,2)). Every number
+goes through numfmt, so the key has one rounding rule."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .engine import Solution, Step
+from .numfmt import exact, math_num, rounded
+
+_NAME = re.compile(r"^([A-Z])(\d+)(?:\[(\d+)\])?$")
+OP_SYMBOL = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "min": "min", "max": "max",
+             "sigmoid": "σ", "tanh": "tanh", "leaky_relu": "f", "relu": "ReLU", "neg": "−",
+             "exp": "exp", "log": "log", "square": "(·)²", "bce": "BCE", "mse": "MSE"}
+
+
+def symbol(name: str, role: str = "") -> str:
+    """Typst math for a node name."""
+    if name == "Yhat":
+        return "hat(Y)"
+    if name == "L":
+        return "L"
+    if name == "Z":
+        return "z"
+    m = _NAME.match(name)
+    if not m:
+        raise ValueError(f"no symbol for node {name!r}")
+    letter, idx, sub = m.groups()
+    if letter in ("P", "Z", "U"):
+        letter = letter.lower()
+    return f"{letter}_({idx},{sub})" if sub else f"{letter}_{idx}"
+
+
+def vector_symbol(label: str) -> str:
+    """A parameter vector's label (W3) in bold, as the original writes it."""
+    m = _NAME.match(label)
+    return f"bold({m.group(1)})_{m.group(2)}" if m else symbol(label)
+
+
+def short(x: float, decimals: int) -> str:
+    """Exact when the number is short (inputs, hidden values), else rounded."""
+    return exact(x) if abs(x * 1000 - round(x * 1000)) < 1e-9 else rounded(x, decimals)
+
+
+def plain(x: float, decimals: int) -> str:
+    return math_num(short(x, decimals))
+
+
+def num(x: float, decimals: int) -> str:
+    """A number for math: parenthesised when negative so products read clearly."""
+    text = math_num(short(x, decimals))
+    return f"({text})" if text.startswith("−") else text
+
+
+def _render(op: str, args: list[str], plain: list[str], attrs: dict) -> str:
+    """An op applied to operand texts; ``args`` may be parenthesised numbers, ``plain``
+    are the same without parentheses (for function-call forms)."""
+    if op == "add":
+        return " + ".join(args)
+    if op == "sub":
+        return f"{args[0]} - {args[1]}"
+    if op == "mul":
+        return " dot ".join(args)
+    if op == "div":
+        return f"{args[0]} \\/ {args[1]}"
+    if op in ("min", "max"):
+        return f"{op}({', '.join(plain)})"
+    if op == "leaky_relu":
+        return f"f({plain[0]})"
+    if op == "sigmoid":
+        return f"sigma({plain[0]})"
+    if op == "tanh":
+        return f"tanh({plain[0]})"
+    y = attrs.get("target")
+    if op == "bce":
+        if y == 1:
+            return f"-log {args[0]}"
+        if y == 0:
+            return f"-log(1 - {plain[0]})"
+        return f"-Y log {args[0]} - (1 - Y) log(1 - {plain[0]})"
+    if op == "mse":
+        return f"1/2 ({plain[0]} - {num(y, 4) if y is not None else 'Y'})^2"
+    return f"\"{op}\"({', '.join(plain)})"
+
+
+def expression(g: nx.DiGraph, name: str) -> str:
+    """The node's definition in terms of its operands, e.g. "W_1 dot u_1"."""
+    a = g.nodes[name]
+    syms = [symbol(x) for x in a["args"]]
+    if a["op"] == "bce":
+        return f"-Y log {syms[0]} - (1 - Y) log(1 - {syms[0]})"
+    if a["op"] == "mse":
+        return f"1/2 ({syms[0]} - Y)^2"
+    return _render(a["op"], syms, syms, a)
+
+
+def expression_with_values(g: nx.DiGraph, name: str, decimals: int) -> str:
+    """The same definition with the operands' values in place of their symbols."""
+    a = g.nodes[name]
+    vals = [g.nodes[x]["value"] for x in a["args"]]
+    return _render(a["op"], [num(v, decimals) for v in vals],
+                   [plain(v, decimals) for v in vals], a)
+
+
+def local_formula(g: nx.DiGraph, step: Step) -> str:
+    """The symbolic local derivative d consumer / d node for one step."""
+    c = g.nodes[step.consumer]
+    op, args = c["op"], c["args"]
+    syms = [symbol(x) for x in args]
+    if op == "add":
+        return "1"
+    if op == "sub":
+        return "1" if step.position == 0 else "-1"
+    if op == "mul":
+        others = [s for i, s in enumerate(syms) if i != step.position]
+        return " ".join(others)
+    if op == "div":
+        return f"1 \\/ {syms[1]}" if step.position == 0 else f"-{syms[0]} \\/ {syms[1]}^2"
+    if op in ("min", "max", "relu"):
+        return "1" if step.local else "0"
+    if op == "leaky_relu":
+        return "1" if step.local == 1.0 else "alpha"
+    if op == "sigmoid":
+        return f"{symbol(step.consumer)}(1 - {symbol(step.consumer)})"
+    if op == "tanh":
+        return f"1 - {symbol(step.consumer)}^2"
+    if op == "bce":
+        y = syms[0]
+        return f"({y} - Y) / ({y}(1 - {y}))"
+    if op == "mse":
+        return f"{syms[0]} - Y"
+    return f"\"d{op}\""
+
+
+def routing_note(g: nx.DiGraph, step: Step) -> str | None:
+    """Why a min/max branch is 0 or 1: which operand the gate picked."""
+    c = g.nodes[step.consumer]
+    if c["op"] not in ("min", "max"):
+        return None
+    vals = [g.nodes[a]["value"] for a in c["args"]]
+    picked = c["args"][vals.index(c["value"])]
+    return f"\"{c['op']} picks\" {symbol(picked)}"
+
+
+@dataclass
+class ForwardLine:
+    lhs: str
+    definition: str
+    numbers: str
+    value: str
+
+
+@dataclass
+class BackwardLine:
+    lhs: str          # ∇ of the node
+    symbolic: str     # sum of upstream * local formulas
+    numeric: str      # the same with numbers
+    value: str
+    notes: list[str]
+
+
+def forward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[ForwardLine]:
+    lines = []
+    for name in sol.order:
+        a = g.nodes[name]
+        if a["op"] in ("input", "param"):
+            continue
+        numbers = expression_with_values(g, name, decimals)
+        lines.append(ForwardLine(symbol(name), expression(g, name), numbers, plain(a["value"], decimals)))
+    return lines
+
+
+def _group(formula: str) -> str:
+    """Parenthesise a local-derivative formula unless it is a single token."""
+    return formula if re.fullmatch(r"-?[\w.()]+|[A-Za-z]_\(?[\d,]+\)?", formula) else f"({formula})"
+
+
+def wide(line) -> bool:
+    """Whether a worked-solution line needs the full width rather than half."""
+    text = getattr(line, "numeric", None) or getattr(line, "numbers", "")
+    return len(text) > 44 or len(getattr(line, "symbolic", getattr(line, "definition", ""))) > 60
+
+
+def grid_rows(lines: list) -> list[list]:
+    """Lay lines out two to a row, in order; a wide line gets a row of its own."""
+    rows, pending = [], []
+    for line in lines:
+        if wide(line):
+            if pending:
+                rows.append(pending + [None])
+                pending = []
+            rows.append([line])
+        else:
+            pending.append(line)
+            if len(pending) == 2:
+                rows.append(pending)
+                pending = []
+    if pending:
+        rows.append(pending + [None])
+    return rows
+
+
+def backward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[BackwardLine]:
+    lines = []
+    for name in reversed(sol.order):
+        if name == sol.loss:
+            continue
+        steps = sol.steps_into(name)
+        symbolic = " + ".join(f"nabla {symbol(s.consumer)} dot {_group(local_formula(g, s))}" for s in steps)
+        numeric = " + ".join(f"{num(s.upstream, decimals)} dot {num(s.local, decimals)}" for s in steps)
+        notes = [n for n in (routing_note(g, s) for s in steps) if n]
+        lines.append(BackwardLine(f"nabla {symbol(name)}", symbolic, numeric,
+                                  plain(g.nodes[name]["grad"], decimals), notes))
+    return lines
+
+
+@dataclass
+class Cell:
+    label: str
+    header: str   # Typst math
+    value: str    # Typst math, rounded
+    width: float  # cm, the writing space a student gets
+
+
+TABLE_WIDTH_CM = 16.0
+
+
+def cell_header(label: str, is_vector: bool) -> str:
+    if label in ("Yhat", "L"):
+        return symbol(label)
+    return "nabla " + (vector_symbol(label) if is_vector else symbol(label))
+
+
+def cells(answers: dict, decimals: int) -> list[Cell]:
+    out = []
+    for label, v in answers.items():
+        if isinstance(v, list):
+            value = "[" + ", ".join(math_num(rounded(x, decimals)) for x in v) + "]"
+            out.append(Cell(label, cell_header(label, True), value, 1.0 + 1.25 * len(v)))
+        else:
+            out.append(Cell(label, cell_header(label, False), math_num(rounded(v, decimals)), 1.4))
+    return out
+
+
+def table_chunks(p, decimals: int) -> list[list[Cell]]:
+    """The answer table split into rows that fit the page width."""
+    chunks, width = [[]], 0.0
+    for c in cells(p.answers, decimals):
+        w = c.width + 0.45  # cell padding
+        if chunks[-1] and width + w > TABLE_WIDTH_CM:
+            chunks.append([])
+            width = 0.0
+        chunks[-1].append(c)
+        width += w
+    # Even out the rows so the last one is not a stub.
+    if len(chunks) > 1:
+        flat = [c for ch in chunks for c in ch]
+        per = -(-len(flat) // len(chunks))
+        chunks = [flat[i:i + per] for i in range(0, len(flat), per)]
+    return chunks
+
+
+def parameter_values(g: nx.DiGraph) -> list[tuple[str, str]]:
+    """(symbol, value) per parameter as the text lists them: mlp weights as vectors."""
+    out, seen = [], set()
+    for name in g.nodes:
+        if g.nodes[name]["op"] != "param":
+            continue
+        base = name.split("[")[0]
+        if base in seen:
+            continue
+        seen.add(base)
+        if "[" in name:
+            parts = [n for n in g.nodes if n.startswith(base + "[")]
+            value = "[" + ", ".join(math_num(exact(g.nodes[n]["value"])) for n in parts) + "]"
+            out.append((vector_symbol(base), value))
+        else:
+            out.append((symbol(name), math_num(exact(g.nodes[name]["value"]))))
+    return out
+
+
+def input_values(g: nx.DiGraph) -> list[tuple[str, str]]:
+    return [(symbol(n), math_num(exact(g.nodes[n]["value"]))) for n in g.nodes if g.nodes[n]["op"] == "input"]
+
+
+def shape_text(g: nx.DiGraph) -> str:
+    """'2 inputs, a hidden layer of 3 units' for an mlp graph."""
+    from .graphs.mlp import shape_of
+    shape = shape_of(g)
+    layers = shape[1:-1]
+    hidden = " and ".join(f"{w} units" for w in layers)
+    kind = "a hidden layer of" if len(layers) == 1 else f"{len(layers)} hidden layers of"
+    return f"{shape[0]} inputs, {kind} {hidden}"

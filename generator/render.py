@@ -1,0 +1,67 @@
+"""Problem set -> Typst source (jinja2, StrictUndefined) -> PDF (typst, in process).
+
+The question PDF and the key render from the same template and the same Problem
+objects, with ``key`` switching the solutions on."""
+from __future__ import annotations
+
+import datetime
+import functools
+import tempfile
+from dataclasses import dataclass
+
+import jinja2
+import typst
+
+from . import figures, mathfmt, numfmt, typst_text
+from .errors import PsetError
+from .pset import ProblemSet
+from .resources import templates_dir
+
+# Only the fonts embedded in the Typst compiler: the same glyphs, hence the same
+# bytes, on every machine. A fixed timestamp keeps the PDF metadata stable too.
+FIXED_TIMESTAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+@dataclass
+class Rendered:
+    question_typ: str
+    key_typ: str
+    question_pdf: bytes
+    key_pdf: bytes
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                             undefined=jinja2.StrictUndefined, autoescape=False,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["t"] = typst_text.text
+    env.filters["exact"] = numfmt.exact
+    env.filters["str_literal"] = typst_text.string_literal
+    env.globals.update(fig=figures, m=mathfmt, numfmt=numfmt)
+    return env
+
+
+def document_source(ps: ProblemSet, key: bool, student_name: str | None = None) -> str:
+    template = environment().get_template("document.typ.j2")
+    return template.render(ps=ps, cfg=ps.config, key=key, student_name=student_name)
+
+
+@functools.lru_cache(maxsize=1)
+def _compiler() -> typst.Compiler:
+    root = tempfile.mkdtemp(prefix="make-pset-root-")  # empty: #read() finds nothing of ours
+    return typst.Compiler(root=root, ignore_system_fonts=True)
+
+
+def compile_pdf(source: str) -> bytes:
+    try:
+        return _compiler().compile(input=source.encode("utf-8"), format="pdf",
+                                   timestamp=FIXED_TIMESTAMP)
+    except typst.TypstError as e:  # a template bug, not user input: keep it to one line
+        raise PsetError(f"typst could not compile the document: {e.message}") from e
+
+
+def render_pset(ps: ProblemSet, student_name: str | None = None) -> Rendered:
+    q_src = document_source(ps, key=False, student_name=student_name)
+    k_src = document_source(ps, key=True, student_name=student_name)
+    return Rendered(q_src, k_src, compile_pdf(q_src), compile_pdf(k_src))

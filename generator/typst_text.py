@@ -1,0 +1,39 @@
+"""Free text into Typst, safely. Text that is not ours (names, bank text, course
+titles) never becomes markup: it is emitted as a Typst string literal, which Typst
+shows verbatim, and the embedded expression is closed with ``;`` so that whatever
+follows cannot extend it."""
+from __future__ import annotations
+
+import unicodedata
+
+_SIMPLE = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def string_literal(text: str) -> str:
+    """A Typst string literal ("...") whose value is exactly ``text``."""
+    out = []
+    for ch in str(text):
+        if ch in _SIMPLE:
+            out.append(_SIMPLE[ch])
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
+            out.append(f"\\u{{{ord(ch):x}}}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _isolated(value: str) -> str:
+    """Text with explicit bidi controls is wrapped in an isolate (FSI ... PDI), so a
+    stray right-to-left override cannot flip the text around it."""
+    if any(ch in _BIDI_CONTROLS for ch in value):
+        opened = sum(value.count(c) for c in "\u202a\u202b\u202d\u202e") - value.count("\u202c")
+        return "\u2068" + value + "\u202c" * max(opened, 0) + "\u2069"
+    return value
+
+
+def text(value: str) -> str:
+    """Free text for a markup context: shown exactly as written, never interpreted."""
+    return "#" + string_literal(_isolated(str(value))) + ";"
