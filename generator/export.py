@@ -31,6 +31,8 @@ def graph_json(p: Problem) -> dict:
 
 def question_json(p: Problem) -> dict:
     q = {"id": p.id, "kind": p.kind, "points": p.points}
+    if p.extra_credit:
+        q["extra_credit"] = True
     if p.graph is not None:
         q["graph"] = graph_json(p)
     q["answers"] = p.answers

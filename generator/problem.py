@@ -20,3 +20,4 @@ class Problem:
     solution: Solution | None = None
     family: str | None = None
     context: dict[str, Any] = field(default_factory=dict)  # whatever its template needs
+    extra_credit: bool = False

@@ -1,6 +1,7 @@
 """The problem set: which questions, their points, and one stream per question."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from .config import Config, DEFAULT_CONFIG
@@ -8,11 +9,20 @@ from .engine import solve
 from .graphs import original
 from .numfmt import exact
 from .problem import Problem
-from .questions import backprop, extra_credit
+from .banks import load_bank
+from .questions import backprop, extra_credit, fit_diagnosis, params_vs_hyper
 from .seeds import parse_seed, question_rng, variant_code
 
 # Question 3's graphs: id -> family. Their extra-credit twins are "ec-a", "ec-b".
 GRAPH_QUESTIONS = {"q3a": "mlp", "q3b": "dag"}
+# Questions drawn from a problem bank: id -> (module, bank name).
+BANK_QUESTIONS = {"q1": (params_vs_hyper, "params_vs_hyper"), "q2": (fit_diagnosis, "fit_scenarios")}
+
+
+@functools.lru_cache(maxsize=None)
+def bank(name: str):
+    """Banks are read and validated once per process."""
+    return load_bank(name)
 
 
 @dataclass(frozen=True)
@@ -79,14 +89,18 @@ def _with_extra_credit(problems: list[Problem], config: Config) -> list[Problem]
 
 def build_pset(seed, config: Config = DEFAULT_CONFIG) -> ProblemSet:
     seed = parse_seed(seed)
-    problems = [backprop.generate(qid, question_rng(seed, qid), family, config.options,
-                                  config.q3_points_each())
-                for qid, family in GRAPH_QUESTIONS.items()] if config.includes("q3") else []
+    problems = [module.generate(qid, question_rng(seed, qid), bank(name), config.points[qid])
+                for qid, (module, name) in BANK_QUESTIONS.items() if config.includes(qid)]
+    if config.includes("q3"):
+        problems += [backprop.generate(qid, question_rng(seed, qid), family, config.options,
+                                       config.q3_points_each())
+                     for qid, family in GRAPH_QUESTIONS.items()]
     return ProblemSet(seed, variant_code(seed), _with_extra_credit(problems, config), config)
 
 
 def build_original(config: Config = DEFAULT_CONFIG) -> ProblemSet:
-    problems = []
+    problems = [module.generate_original(qid, bank(name), config.points[qid])
+                for qid, (module, name) in BANK_QUESTIONS.items() if config.includes(qid)]
     if config.includes("q3"):
         for qid, family, g in (("q3a", "mlp", original.graph_a()), ("q3b", "dag", original.graph_b())):
             problems.append(backprop.from_graph(qid, family, g, solve(g), config.q3_points_each()))

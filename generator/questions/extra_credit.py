@@ -19,6 +19,6 @@ def generate(qid: str, base: Problem, points: float) -> Problem:
     answers = {"Yhat": graph.nodes["Yhat"]["value"], "L": graph.nodes["L"]["value"],
                pre: graph.nodes[pre]["grad"]}
     return Problem(id=qid, kind=KIND, points=points, answers=answers, graph=graph,
-                   solution=solution, family=base.family,
+                   solution=solution, family=base.family, extra_credit=True,
                    context={"base": base.id, "pre": pre, "labels": list(answers),
                             "bce_target": base.graph.nodes["L"]["target"], "target": target})

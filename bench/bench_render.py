@@ -1,0 +1,47 @@
+"""Time per student for both PDFs against the bare Typst compile of the same sources.
+
+    python bench/bench_render.py [N]
+
+Targets (issue 3): ratio <= 1.3; one student's two PDFs in under 0.15 s of one core.
+Reports CPU time of this process (one core) and wall time."""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from generator.pset import build_pset  # noqa: E402
+from generator.render import compile_pdf, document_source  # noqa: E402
+from generator.export import answers_document, dumps  # noqa: E402
+
+
+def main(n: int) -> None:
+    seeds = range(1000, 1000 + n)
+    compile_pdf(document_source(build_pset(1), key=False))  # warm up: fonts, template cache
+    full, bare, sources = [], [], []
+    for seed in seeds:
+        t0 = time.process_time()
+        ps = build_pset(seed)
+        q_src, k_src = document_source(ps, key=False), document_source(ps, key=True)
+        compile_pdf(q_src), compile_pdf(k_src)
+        dumps(answers_document(ps))
+        full.append(time.process_time() - t0)
+        sources.append((q_src, k_src))
+    for q_src, k_src in sources:
+        t0 = time.process_time()
+        compile_pdf(q_src), compile_pdf(k_src)
+        bare.append(time.process_time() - t0)
+    f, b = statistics.mean(full), statistics.mean(bare)
+    print(f"students: {n}")
+    print(f"make-pset per student (generate + render + both PDFs + JSON): {f * 1000:.1f} ms CPU "
+          f"(median {statistics.median(full) * 1000:.1f} ms, max {max(full) * 1000:.1f} ms)")
+    print(f"bare typst.compile of the same two sources:                  {b * 1000:.1f} ms CPU")
+    print(f"ratio: {f / b:.2f}  (target <= 1.3)")
+    print(f"per-student target 150 ms: {'met' if f <= 0.15 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)

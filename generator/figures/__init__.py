@@ -1,0 +1,17 @@
+"""Figures as Typst code drawn with built-in shapes (no packages): the computational
+graphs of Question 3, the leaky-ReLU plot and the training curves of Question 2."""
+from __future__ import annotations
+
+import networkx as nx
+
+from .diagrams import graph_layout
+from .geometry import Layout, problems
+from .plots import curves_plot, leaky_relu_plot
+from .render import render
+
+__all__ = ["graph_figure", "graph_layout", "render", "problems", "Layout", "leaky_relu_plot", "curves_plot"]
+
+
+def graph_figure(g: nx.DiGraph, family: str, show_input_values: bool = True) -> str:
+    """Typst code (a ``#block`` pasted into markup) drawing a solved graph of ``family``."""
+    return render(graph_layout(g, family, show_input_values))

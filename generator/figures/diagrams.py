@@ -1,0 +1,120 @@
+"""What each family's figure shows: nodes, their columns and labels, and edges.
+
+``mlp`` is drawn as a neural-network diagram (one circle per unit, the P/Z nodes
+folded into it, the unit's W and B named beside it); ``dag`` as a computational
+graph (one circle per op node, leaves as boxes, sub/div operands tagged a/b)."""
+from __future__ import annotations
+
+import networkx as nx
+
+from ..errors import PsetError
+from . import metrics
+from .geometry import Layout, problems
+from .layered import EdgeSpec, LabelSpec, NodeSpec, Params, layout
+
+TEXT_PT = 9.0
+WORD_PT = 8.0
+LEAF_H = 0.55
+
+
+def _leaf(g: nx.DiGraph, n: str, col: int, show_value: bool) -> NodeSpec:
+    a = g.nodes[n]
+    text = metrics.leaf_with_value(n, a["value"]) if show_value else metrics.name(n)
+    style = "input" if a["op"] == "input" else "param"
+    return NodeSpec(n, "box", text, TEXT_PT, text.width(TEXT_PT) + 0.3, LEAF_H, style, col)
+
+
+def _op_node(n: str, op: str, col: int, labels: list[LabelSpec], style: str = "op",
+             min_r: float = 0.27) -> NodeSpec:
+    text = metrics.op_text(op)
+    size = WORD_PT if op in metrics.WORD_OPS else TEXT_PT
+    r = max(min_r, text.width(size) / 2 + 0.09)
+    return NodeSpec(n, "circle", text, size, 2 * r, 2 * r, style, col, labels)
+
+
+def _name_label(n: str) -> LabelSpec:
+    return LabelSpec(metrics.name(n), TEXT_PT, "above")
+
+
+def _mlp(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpec]]:
+    inputs = [n for n in g.nodes if g.nodes[n]["op"] == "input"]
+    units = sorted(int(n[1:]) for n in g.nodes if n.startswith("Z") and n[1:].isdigit())
+    if not units or "Yhat" not in g.nodes or "L" not in g.nodes:
+        raise PsetError("figure: an mlp graph needs units Z1.., Yhat and L")
+    layer_of = {x: 0 for x in inputs}
+    drawn = {x: x for x in inputs}          # graph node feeding the next layer -> drawn shape
+    nodes = [_leaf(g, x, 0, show_values) for x in inputs]
+    edges: list[EdgeSpec] = []
+    for u in units:
+        sources = [g.nodes[f"P{u}[{i}]"]["args"][1] for i in range(1, len(g.nodes[f"Z{u}"]["args"]))]
+        layer = max(layer_of[s] for s in sources) + 1
+        out = f"H{u}" if f"H{u}" in g.nodes else "Yhat"
+        op = g.nodes[out]["op"]
+        params = LabelSpec(metrics.unit_params(u), TEXT_PT, "below")
+        nodes.append(_op_node(out, op, layer, [_name_label(out), params], min_r=0.36))
+        edges += [EdgeSpec(drawn[s], out) for s in sources]
+        layer_of[out] = layer
+        drawn[out] = out
+    loss_col = layer_of["Yhat"] + 1
+    nodes.append(_op_node("L", g.nodes["L"]["op"], loss_col, [_name_label("L")], "loss", min_r=0.36))
+    edges.append(EdgeSpec("Yhat", "L"))
+    return nodes, edges
+
+
+NAMED_ROLES = ("hidden", "output", "loss")
+
+
+def _dag(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpec]]:
+    col = {}
+    for depth, gen in enumerate(nx.topological_generations(g)):
+        for n in gen:
+            col[n] = depth
+    for n in g.nodes:  # a parameter sits just left of its (only) consumer
+        if g.nodes[n]["op"] == "param":
+            col[n] = min(col[c] for c in g.successors(n)) - 1
+    nodes, edges = [], []
+    for n in g.nodes:
+        a = g.nodes[n]
+        if a["op"] in ("input", "param"):
+            nodes.append(_leaf(g, n, col[n], show_values and a["op"] == "input"))
+            continue
+        labels = [_name_label(n)] if a.get("role") in NAMED_ROLES else []
+        nodes.append(_op_node(n, a["op"], col[n], labels, "loss" if a.get("role") == "loss" else "op"))
+        ordered = a["op"] in ("sub", "div")
+        for i, arg in enumerate(a["args"]):
+            tag = metrics.MathText("$" + "ab"[i] + "$", metrics.EM["ab"[i]]) if ordered else None
+            edges.append(EdgeSpec(arg, n, tag))
+    return nodes, edges
+
+
+MAX_WIDTH = 15.0
+FAMILY_SPECS = {"mlp": _mlp, "dag": _dag}
+
+# Spacing settings tried in turn; the first that yields a clean drawing wins.
+ATTEMPTS = {
+    "mlp": [Params(gap=2.6, row_gap=0.55, reorder=False, port_angle=25),
+            Params(gap=2.2, row_gap=0.8, reorder=False, port_angle=20, label_pad=0.1),
+            Params(gap=1.8, row_gap=1.1, reorder=False, port_angle=15, label_pad=0.14)],
+    "dag": [Params(gap=1.2, min_gap=0.55, row_gap=0.35, port_angle=45),
+            Params(gap=1.0, min_gap=0.55, row_gap=0.45, dummy_gap=0.35, port_angle=45),
+            Params(gap=1.2, min_gap=0.55, row_gap=0.6, dummy_gap=0.45, port_angle=35),
+            Params(gap=0.9, min_gap=0.5, row_gap=0.7, dummy_gap=0.6, port_angle=60),
+            Params(gap=0.9, min_gap=0.5, row_gap=0.9, dummy_gap=0.8, port_angle=30)],
+}
+
+
+def graph_layout(g: nx.DiGraph, family: str, show_input_values: bool = True) -> Layout:
+    """The figure's geometry (cm): the first spacing setting that draws the graph cleanly,
+    or failing that the one with the fewest defects."""
+    if family not in FAMILY_SPECS:
+        raise PsetError(f"figure: unknown graph family {family!r} (expected one of {', '.join(FAMILY_SPECS)})")
+    nodes, edges = FAMILY_SPECS[family](g, show_input_values)
+    best = None
+    for params in ATTEMPTS[family]:
+        out = layout(nodes, edges, params)
+        defects = len(problems(out)) + 10 * (out.width > MAX_WIDTH + 1e-9)
+        if best is None or defects < best[0]:
+            best = (defects, out)
+        if defects == 0:
+            break
+    return best[1]

@@ -1,0 +1,138 @@
+"""Small line plots drawn with built-in Typst shapes: the leaky ReLU of the reference
+material and the training curves of Question 2."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import PsetError
+from .metrics import number
+from .render import cm, point
+
+AXIS = "0.5pt + black"
+
+
+def nice_ticks(lo: float, hi: float, target: int = 4) -> list[float]:
+    """Round tick values covering [lo, hi]: a step of 1, 2 or 5 times a power of ten."""
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    raw = span / target
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+    return [round(k * step, 10) for k in range(first, last + 1)]
+
+
+def _tick_text(v: float, ticks: list[float]) -> str:
+    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    return f"${number(round(v, decimals))[0]}$"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A plot area (cm, relative to the figure) and the data ranges it shows."""
+
+    x0: float
+    y0: float
+    w: float
+    h: float
+    xlo: float
+    xhi: float
+    ylo: float
+    yhi: float
+
+    def at(self, x: float, y: float) -> tuple[float, float]:
+        return (self.x0 + (x - self.xlo) / (self.xhi - self.xlo) * self.w,
+                self.y0 + self.h - (y - self.ylo) / (self.yhi - self.ylo) * self.h)
+
+
+def _line(points, stroke: str) -> str:
+    moves = ", ".join([f"curve.move({point(points[0])})"] + [f"curve.line({point(p)})" for p in points[1:]])
+    return f"  #place(top + left, curve(stroke: {stroke}, {moves}))"
+
+
+def _text(x: float, y: float, markup: str, size: float = 7.0, anchor: str = "center + horizon",
+          w: float = 2.0, h: float = 0.5) -> str:
+    """Text aligned by ``anchor`` inside a w x h box centred at (x, y)."""
+    return (f"  #place(top + left, dx: {cm(x - w / 2)}, dy: {cm(y - h / 2)}, box(width: {cm(w)}, "
+            f"height: {cm(h)}, align({anchor}, text(size: {size:.1f}pt)[{markup}])))")
+
+
+def _axes(p: Panel, xticks, yticks, xtitle: str, ytitle: str) -> list[str]:
+    """Frame-less axes: the x axis at the bottom, the y axis at the left, with ticks."""
+    out = [_line([p.at(p.xlo, p.ylo), p.at(p.xhi, p.ylo)], AXIS),
+           _line([p.at(p.xlo, p.ylo), p.at(p.xlo, p.yhi)], AXIS)]
+    for t in xticks:
+        x, y = p.at(t, p.ylo)
+        out += [_line([(x, y), (x, y + 0.08)], AXIS), _text(x, y + 0.28, _tick_text(t, xticks), w=1.0, h=0.3)]
+    for t in yticks:
+        x, y = p.at(p.xlo, t)
+        out += [_line([(x - 0.08, y), (x, y)], AXIS),
+                _text(x - 0.6, y, _tick_text(t, yticks), anchor="right + horizon", w=1.0, h=0.3)]
+    out.append(_text(p.x0 + p.w / 2, p.y0 + p.h + 0.65, xtitle, size=7.5, w=p.w, h=0.35))
+    out.append(f"  #place(top + left, dx: {cm(p.x0 - 1.25)}, dy: {cm(p.y0)}, box(width: 0.4cm, height: {cm(p.h)}, "
+               f"align(center + horizon, rotate(-90deg, reflow: true, text(size: 7.5pt)[{ytitle}]))))")
+    return out
+
+
+def _finite(values, what: str) -> list[float]:
+    try:
+        out = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise PsetError(f"figure: {what} must be numbers") from None
+    if not all(math.isfinite(v) for v in out):
+        raise PsetError(f"figure: {what} must be finite numbers")
+    return out
+
+
+def leaky_relu_plot(alpha: float) -> str:
+    """f(x) = max(x, alpha x) on [-3, 3] with axes through the origin, ~6 cm wide."""
+    (alpha,) = _finite([alpha], "the leaky ReLU slope alpha")
+    if not 0 <= alpha < 1:
+        raise PsetError(f"figure: leaky ReLU slope alpha must be in [0, 1), got {alpha}")
+    width, height = 6.0, 3.6
+    p = Panel(0.3, 0.45, 5.3, 2.9, -3.0, 3.0, -1.0, 3.0)
+    lines = [f"#block(width: {cm(width)}, height: {cm(height)}, breakable: false)["]
+    for (a, b) in (((-3.0, 0.0), (3.0, 0.0)), ((0.0, -1.0), (0.0, 3.0))):
+        lines.append(_line([p.at(*a), p.at(*b)], AXIS))
+    for t in (-3, -2, -1, 1, 2, 3):  # left of 0 the curve runs just below the axis: labels go above
+        x, y = p.at(t, 0)
+        lines += [_line([(x, y - 0.06), (x, y + 0.06)], AXIS),
+                  _text(x, y + (0.25 if t > 0 else -0.25), f"${number(t)[0]}$", w=0.6, h=0.3)]
+    for t in (1, 2, 3):
+        x, y = p.at(0, t)
+        lines += [_line([(x - 0.06, y), (x + 0.06, y)], AXIS), _text(x - 0.3, y, f"${t}$", w=0.4, h=0.3)]
+    lines.append(_text(p.x0 + p.w + 0.15, p.at(0, 0)[1] - 0.22, "$x$", size=8, w=0.4, h=0.3))
+    lines.append(_line([p.at(-3, -3 * alpha), p.at(0, 0), p.at(3, 3)], "1.1pt + rgb(\"#1f5fa8\")"))
+    a = number(alpha)[0]
+    lines.append(_text(*p.at(1.0, 2.4), "slope $1$", size=7.5, w=1.6, h=0.35))
+    lines.append(_text(*p.at(-1.7, 0.75), f"slope $alpha = {a}$", size=7.5, w=2.2, h=0.35))
+    lines.append(_text(width / 2, 0.2, f"$f(x) = max(x, {a} x)$", size=8, w=width, h=0.35))
+    lines.append("]")
+    return "\n".join(lines) + "\n"
+
+
+def curves_plot(epochs: list[int], train_loss: list[float], val_accuracy: list[float]) -> str:
+    """Two panels side by side: training loss and validation accuracy against the epoch."""
+    xs = _finite(epochs, "epochs")
+    losses = _finite(train_loss, "train_loss")
+    accs = _finite(val_accuracy, "val_accuracy")
+    if len(xs) < 2 or not len(xs) == len(losses) == len(accs):
+        raise PsetError(f"figure: curves need two or more epochs and one loss and accuracy per epoch "
+                        f"(got {len(xs)}, {len(losses)}, {len(accs)})")
+    if any(b <= a for a, b in zip(xs, xs[1:])):
+        raise PsetError("figure: epochs must increase")
+    panel_w, panel_h, left, top = 4.8, 3.0, 1.45, 0.15
+    xticks = nice_ticks(xs[0], xs[-1])
+    lines = [f"#block(width: {cm(2 * (left + panel_w) + 0.4)}, height: {cm(top + panel_h + 0.95)}, breakable: false)["]
+    for i, (ys, title, floor_zero) in enumerate(((losses, "training loss", True), (accs, "validation accuracy", False))):
+        lo, hi = min(ys), max(ys)
+        if floor_zero:
+            lo = min(lo, 0.0)
+        yticks = nice_ticks(lo, hi, 3)
+        x0 = left + i * (left + panel_w + 0.4)
+        p = Panel(x0, top, panel_w, panel_h, xticks[0], xticks[-1], yticks[0], yticks[-1])
+        lines += _axes(p, xticks, yticks, "epoch", title)
+        lines.append(_line([p.at(x, y) for x, y in zip(xs, ys)], "1pt + rgb(\"#1f5fa8\")"))
+    lines.append("]")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,146 @@
+"""grade_batch: a key folder + a submissions CSV -> grades.csv, feedback/, the report,
+and (for a Canvas roster) canvas-import.csv, all next to grades.csv, written atomically.
+
+Rows are matched on ``student_id`` (surrounding spaces ignored). A student in the
+manifest without a row scores 0 and is listed as missing; a row whose id is not in the
+manifest is listed as unknown and not graded; when an id has several rows the last one
+(the latest form submission) is graded and the others are listed as duplicates. The
+summary line and grading-report.txt list all of these.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..export import write_atomic
+from .config import GradingConfig
+from .feedback import feedback_markdown, pts
+from .keydir import KeyStudent, load_key, read_submissions
+from .score import StudentGrade, grade_submission
+from .synthetic import CANVAS_COLUMNS
+
+REPORT_NAME = "grading-report.txt"
+CANVAS_NAME = "canvas-import.csv"
+FEEDBACK_DIR = "feedback"
+
+
+@dataclass
+class Summary:
+    graded: int = 0
+    students: int = 0
+    missing: list[str] = field(default_factory=list)
+    unknown: list[tuple[int, str]] = field(default_factory=list)          # (line, id)
+    duplicates: dict[str, list[int]] = field(default_factory=dict)       # id -> lines not graded
+    blank_id_lines: list[int] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    unreadable_cells: int = 0
+    files: list[Path] = field(default_factory=list)
+
+    def line(self) -> str:
+        parts = [f"graded {self.graded} of {self.students} students",
+                 f"{len(self.missing)} missing", f"{len(self.unknown)} unknown ids",
+                 f"{sum(len(v) for v in self.duplicates.values())} duplicate rows",
+                 f"{self.unreadable_cells} unreadable cells"]
+        if self.blank_id_lines:
+            parts.append(f"{len(self.blank_id_lines)} rows without an id")
+        if self.ignored_columns:
+            parts.append(f"{len(self.ignored_columns)} unknown columns ignored")
+        return "; ".join(parts)
+
+
+def grade_batch(key_dir: Path, submissions_csv: Path, cfg: GradingConfig, out_path: Path) -> Summary:
+    key = load_key(key_dir)
+    subs = read_submissions(submissions_csv)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    summary = Summary(students=len(key.students), blank_id_lines=subs.blank_id_lines)
+
+    by_id = {s.student_id: s for s in key.students}
+    chosen: dict[str, dict[str, str]] = {}
+    lines: dict[str, list[int]] = {}
+    for row in subs.rows:
+        if row.student_id not in by_id:
+            summary.unknown.append((row.line, row.student_id))
+            continue
+        lines.setdefault(row.student_id, []).append(row.line)
+        chosen[row.student_id] = row.cells  # the last row wins
+    summary.duplicates = {sid: ls[:-1] for sid, ls in lines.items() if len(ls) > 1}
+
+    known_columns = set()
+    grades: list[tuple[KeyStudent, StudentGrade, bool]] = []
+    for s in key.students:
+        missing = s.student_id not in chosen
+        g = grade_submission(s.doc, chosen.get(s.student_id, {}), cfg)
+        known_columns.update(c.cell.column for q in g.questions for c in q.cells)
+        grades.append((s, g, missing))
+        if missing:
+            summary.missing.append(s.student_id)
+        else:
+            summary.graded += 1
+            summary.unreadable_cells += sum(c.verdict == "unreadable" for q in g.questions for c in q.cells)
+    summary.ignored_columns = [c for c in subs.columns if c not in known_columns]
+
+    qids = _question_ids(grades)
+    write_atomic(out_path, _grades_csv(grades, qids))
+    summary.files.append(out_path)
+    feedback_dir = out_path.parent / FEEDBACK_DIR
+    feedback_dir.mkdir(exist_ok=True)
+    for s, g, missing in grades:
+        write_atomic(feedback_dir / f"{s.file_stem}.md", feedback_markdown(g, s.name, missing))
+    summary.files.append(feedback_dir)
+    if key.canvas is not None:
+        path = out_path.parent / CANVAS_NAME
+        write_atomic(path, _canvas_csv(grades, key.canvas, cfg.assignment))
+        summary.files.append(path)
+    report = out_path.parent / REPORT_NAME
+    write_atomic(report, _report(summary, Path(submissions_csv), by_id))
+    summary.files.append(report)
+    return summary
+
+
+def _question_ids(grades) -> list[str]:
+    qids: list[str] = []
+    for _, g, _ in grades:
+        qids += [q.id for q in g.questions if q.id not in qids]
+    return qids
+
+
+def _csv(rows) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def _grades_csv(grades, qids: list[str]) -> str:
+    rows = [["student_id", "name", *qids, "total", "possible"]]
+    for s, g, _ in grades:
+        points = {q.id: q.points for q in g.questions}
+        rows.append([s.student_id, s.name, *(pts(points[q]) if q in points else "" for q in qids),
+                     pts(g.total), pts(g.possible)])
+    return _csv(rows)
+
+
+def _canvas_csv(grades, canvas: dict[str, dict[str, str]], assignment: str) -> str:
+    rows = [[*CANVAS_COLUMNS, assignment]]
+    for s, g, _ in grades:
+        ident = canvas.get(s.student_id)
+        if ident is not None:
+            rows.append([ident[c] for c in CANVAS_COLUMNS] + [pts(g.total)])
+    return _csv(rows)
+
+
+def _report(summary: Summary, submissions: Path, by_id: dict[str, KeyStudent]) -> str:
+    out = [f"grade-pset report for {submissions.name}", summary.line(), ""]
+
+    def section(title: str, items: list[str]) -> None:
+        out.extend([f"{title}: {len(items)}"] + [f"  {i}" for i in items] + [""])
+
+    section("missing (no row; scored 0)", [f"{sid}  {by_id[sid].name}" for sid in summary.missing])
+    section("unknown student ids (not graded)", [f"line {line}: {sid!r}" for line, sid in summary.unknown])
+    section("duplicate rows (the last row of each id was graded; these were not)",
+            [f"{sid}: line {', '.join(map(str, ls))}" for sid, ls in summary.duplicates.items()])
+    section("rows without a student_id (skipped)", [f"line {n}" for n in summary.blank_id_lines])
+    section("columns that are no student's cell (ignored)", summary.ignored_columns)
+    return "\n".join(out)

@@ -1,0 +1,52 @@
+"""Numbers as students type them, and nothing that needs guessing.
+
+Accepted: ``-0.62``, ``−0.62`` (Unicode minus and other dash look-alikes), ``+0.5``,
+``6.2e-1``, ``.62``, ``62.``, ``1/2``, ``-3/4``, with surrounding spaces (any Unicode
+space). Refused with the reason: a comma (``0,62`` is a decimal comma to some and a
+thousands separator to others), ``~0.6``, ``62%``, text, ``inf``/``nan``, ``1/0``.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+# Characters that people (or their word processors) type for a minus sign.
+MINUS_LOOKALIKES = {"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-",
+                    "\uff0b": "+"}
+_MINUS_TABLE = str.maketrans(MINUS_LOOKALIKES)
+DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+class NumberError(ValueError):
+    """A cell that is not one unambiguous number; the message is the reason."""
+
+
+def _decimal(text: str, whole: str) -> float:
+    if not DECIMAL.fullmatch(text):
+        raise NumberError(f"{whole!r} is not a number")
+    value = float(text)
+    if not math.isfinite(value):
+        raise NumberError(f"{whole!r} is too large")
+    return value
+
+
+def parse_number(text: str) -> float:
+    """The value of one answer cell; raises NumberError saying why it is not one."""
+    whole = text
+    text = text.strip().translate(_MINUS_TABLE)
+    if not text:
+        raise NumberError("no answer")
+    if "," in text:
+        raise NumberError(f"{whole!r} has a comma: write the number with a decimal point, "
+                          f"without thousands separators")
+    if text[0] in "~≈" or text.endswith("%"):
+        raise NumberError(f"{whole!r} is approximate or a percentage: write the number itself")
+    if "/" in text:
+        parts = text.split("/")
+        if len(parts) != 2:
+            raise NumberError(f"{whole!r} is not a number or a simple fraction a/b")
+        num, den = (_decimal(p.strip(), whole) for p in parts)
+        if den == 0:
+            raise NumberError(f"{whole!r} divides by zero")
+        return num / den
+    return _decimal(text, whole)

@@ -1,0 +1,212 @@
+"""Figures: geometry of the graph drawings over many variants, Typst compilation,
+label sizes against Typst's own measurements, determinism, and what the drawings show."""
+import json
+import re
+
+import pytest
+import typst
+
+from generator.errors import PsetError
+from generator.figures import curves_plot, graph_figure, graph_layout, leaky_relu_plot, problems
+from generator.figures.geometry import Box, segment_hits_box
+from generator.figures.metrics import op_text
+from generator.graphs import FAMILIES
+from generator.graphs.common import sample
+from generator.options import DEFAULT, Options
+from generator.pset import build_original, build_pset
+from generator.seeds import question_rng
+
+SEEDS = 300
+MAX_WIDTH, MAX_HEIGHT = 15.0, 9.0
+OPTIONS = {"mlp": Options(mlp_layers=(1, 2)), "dag": DEFAULT}
+PAGE = '#set page(paper: "us-letter", margin: 1in)\n'
+
+
+@pytest.fixture(scope="module")
+def graphs():
+    """SEEDS variants per family (mlp with one or two hidden layers), drawn once."""
+    return {name: [sample(FAMILIES[name], question_rng(seed, "x"), OPTIONS[name]).graph for seed in range(SEEDS)]
+            for name in ("mlp", "dag")}
+
+
+def compile_page(body: str) -> bytes:
+    return typst.compile((PAGE + body).encode())
+
+
+@pytest.mark.parametrize("family", ["mlp", "dag"])
+def test_layout_geometry_is_clean_for_many_variants(graphs, family):
+    bad = {}
+    for seed, g in enumerate(graphs[family]):
+        lay = graph_layout(g, family)
+        found = problems(lay)
+        if lay.width > MAX_WIDTH or lay.height > MAX_HEIGHT:
+            found.append(f"size {lay.width:.2f} x {lay.height:.2f} cm")
+        if found:
+            bad[seed] = found[:3]
+    assert not bad, bad
+
+
+def test_problems_detects_defects():
+    lay = graph_layout(build_original().problem("q3b").graph, "dag")
+    assert problems(lay) == []
+    a, b = lay.shapes[0], lay.shapes[1]
+    b.cx, b.cy = a.cx, a.cy  # two nodes on top of each other
+    assert any("overlaps" in p for p in problems(lay))
+    lay = graph_layout(build_original().problem("q3b").graph, "dag")
+    edge = lay.edges[0]
+    other = next(s for s in lay.shapes if s.name not in (edge.src, edge.dst))
+    edge.points = [edge.points[0], (other.cx, other.cy), edge.points[-1]]
+    assert any(f"passes through node {other.name}" in p for p in problems(lay))
+    lay.width = 1.0
+    assert any("outside" in p for p in problems(lay))
+
+
+def test_segment_box_intersection():
+    box = Box(0, 0, 1, 1)
+    assert segment_hits_box((-1, 0.5), (2, 0.5), box)
+    assert segment_hits_box((0.5, 0.5), (3, 3), box)
+    assert not segment_hits_box((-1, -1), (2, -0.1), box)
+    assert not segment_hits_box((1.5, -1), (1.5, 2), box)
+    assert not segment_hits_box((-1, 1.0), (2, 1.0), box)  # touching the edge is not passing through
+
+
+def test_edges_follow_the_graph_and_arrive_at_their_target(graphs):
+    for g in graphs["dag"][:50]:
+        lay = graph_layout(g, "dag")
+        assert sorted((e.src, e.dst) for e in lay.edges) == sorted(g.edges)
+        for e in lay.edges:
+            dst, src = lay.shape(e.dst), lay.shape(e.src)
+            tip = e.points[-1]
+            if dst.kind == "circle":  # the arrow tip sits on the target's outline
+                assert abs(((tip[0] - dst.cx) ** 2 + (tip[1] - dst.cy) ** 2) ** 0.5 - dst.w / 2) < 1e-6
+            assert src.cx < dst.cx  # left to right
+
+
+def _label_texts(lay):
+    return [(lab.text, lab.owner) for lab in lay.labels]
+
+
+def test_dag_shows_each_op_once_and_every_named_node(graphs):
+    for g in graphs["dag"][:100] + [build_original().problem("q3b").graph]:
+        lay = graph_layout(g, "dag")
+        drawn = {s.name: s for s in lay.shapes}
+        assert set(drawn) == set(g.nodes)  # one shape per node: each op drawn once
+        for n, a in g.nodes(data=True):
+            if a["op"] not in ("input", "param"):
+                assert drawn[n].kind == "circle" and drawn[n].text == op_text(a["op"]).markup
+        names = {owner: text for text, owner in _label_texts(lay) if "->" not in owner}
+        for n, a in g.nodes(data=True):
+            if a["role"] in ("hidden", "output", "loss"):
+                expected = "$hat(Y)$" if n == "Yhat" else f"${n[0]}_{n[1:]}$" if n[1:] else f"${n}$"
+                assert names[n] == expected
+            elif a["role"] == "intermediate":
+                assert n not in names
+        # sub and div mark their operands a and b on the right edges
+        tags = {owner: text for text, owner in _label_texts(lay) if "->" in owner}
+        for n, a in g.nodes(data=True):
+            if a["op"] in ("sub", "div"):
+                first, second = a["args"]
+                assert tags[f"{first}->{n}"] == "$a$" and tags[f"{second}->{n}"] == "$b$"
+        assert len(tags) == 2 * sum(a["op"] in ("sub", "div") for _, a in g.nodes(data=True))
+
+
+def test_dag_leaves_show_input_values_and_parameter_names():
+    g = build_original().problem("q3b").graph
+    texts = {s.name: s.text for s in graph_layout(g, "dag").shapes}
+    assert texts["X1"] == "$X_1 = 2$" and texts["X2"] == "$X_2 = -1$" and texts["W2"] == "$W_2$"
+    hidden = {s.name: s.text for s in graph_layout(g, "dag", show_input_values=False).shapes}
+    assert hidden["X1"] == "$X_1$"
+
+
+def test_mlp_draws_units_not_products():
+    g = build_original().problem("q3a").graph
+    lay = graph_layout(g, "mlp")
+    assert sorted(s.name for s in lay.shapes) == ["H1", "H2", "L", "X1", "X2", "Yhat"]
+    labels = {text for text, _ in _label_texts(lay)}
+    assert {"$H_1$", "$H_2$", "$hat(Y)$", "$L$", "$bold(W)_1, B_1$", "$bold(W)_2, B_2$", "$bold(W)_3, B_3$"} <= labels
+    assert lay.shape("Yhat").text == "$sigma$" and lay.shape("H1").text == "$f$"
+    assert graph_layout(build_original().problem("ec-a").graph, "mlp").shape("Yhat").text == "$tanh$"
+    assert sorted((e.src, e.dst) for e in lay.edges) == [
+        ("H1", "Yhat"), ("H2", "Yhat"), ("X1", "H1"), ("X1", "H2"), ("X2", "H1"), ("X2", "H2"), ("Yhat", "L")]
+
+
+def test_two_layer_mlp_connects_layer_to_layer(graphs):
+    g = next(g for g in graphs["mlp"] if "H5" in g.nodes and "H6" not in g.nodes and "X3" not in g.nodes)
+    lay = graph_layout(g, "mlp")
+    xs = {s.name: s.cx for s in lay.shapes}
+    first = [h for h in ("H1", "H2", "H3") if any(e.src == "X1" and e.dst == h for e in lay.edges)]
+    second = [h for h in ("H2", "H3", "H4", "H5") if h not in first]
+    assert len({round(xs[h], 6) for h in first}) == 1 and len({round(xs[h], 6) for h in second}) == 1
+    assert xs[first[0]] < xs[second[0]] < xs["Yhat"] < xs["L"]
+    assert len(lay.edges) == 2 * len(first) + len(first) * len(second) + len(second) + 1
+
+
+def test_same_graph_gives_identical_code():
+    a = build_pset(42).problem("q3b").graph
+    b = build_pset(42).problem("q3b").graph
+    assert graph_figure(a, "dag") == graph_figure(b, "dag")
+    assert graph_figure(a, "dag") != graph_figure(build_pset(43).problem("q3b").graph, "dag")
+    assert leaky_relu_plot(0.1) == leaky_relu_plot(0.1)
+    code = graph_figure(build_pset(42).problem("q3a").graph, "mlp")
+    assert not re.search(r"\d\.\d{4,}", code)  # every number rounded to a fixed number of decimals
+    assert "-0.000" not in code
+
+
+def test_figures_compile_in_a_letter_page(graphs):
+    orig, ps = build_original(), build_pset(42)
+    figs = [graph_figure(p.graph, p.family) for s in (orig, ps) for p in s.problems if p.graph is not None]
+    figs += [graph_figure(g, "mlp") for g in graphs["mlp"][:15]]
+    figs += [graph_figure(g, "dag", show_input_values=seed % 2 == 0) for seed, g in enumerate(graphs["dag"][:15])]
+    figs += [leaky_relu_plot(0.1), leaky_relu_plot(0.2),
+             curves_plot([1, 2, 3, 4, 5], [2.0, 1.2, 0.8, 0.7, 0.65], [0.4, 0.6, 0.7, 0.72, 0.71]),
+             curves_plot([10, 20, 30, 40], [0.9, 0.5, 0.2, 0.05], [0.81, 0.80, 0.74, 0.66])]
+    pdf = compile_page("\n\n".join(figs))
+    assert pdf.startswith(b"%PDF")
+
+
+def test_label_boxes_hold_the_typeset_labels():
+    """Every label and node text, measured by Typst, fits the box the layout reserved."""
+    lays = [graph_layout(build_original().problem("q3a").graph, "mlp"),
+            graph_layout(build_original().problem("ec-b").graph, "dag"),
+            graph_layout(build_pset(42).problem("q3b").graph, "dag"),
+            graph_layout(build_pset(7).problem("q3a").graph, "mlp")]
+    items = {}
+    for lay in lays:
+        for lab in lay.labels:
+            items[(lab.text, lab.size)] = lab.w
+        for s in lay.shapes:
+            items[(s.text, s.size)] = s.w if s.kind == "box" else s.w * 0.95
+    keys = sorted(items)
+    body = "#context {\n" + "\n".join(
+        f"  [#metadata(measure(text(size: {size}pt)[{text}]).width.cm())<m>]" for text, size in keys) + "\n}"
+    widths = json.loads(typst.query((PAGE + body).encode(), "<m>", field="value"))
+    assert len(widths) == len(keys)
+    for (text, size), measured in zip(keys, widths):
+        assert measured <= items[(text, size)], (text, size, measured, items[(text, size)])
+        assert measured >= 0.5 * items[(text, size)] or len(text) < 12, (text, measured)
+
+
+def test_leaky_relu_plot_draws_both_slopes():
+    code = leaky_relu_plot(0.1)
+    assert "slope $alpha = 0.1$" in code and "slope $1$" in code and "max(x, 0.1 x)" in code
+    assert re.match(r"#block\(width: 6\.000cm", code)
+    with pytest.raises(PsetError):
+        leaky_relu_plot(1.5)
+    with pytest.raises(PsetError):
+        leaky_relu_plot(float("nan"))
+
+
+def test_curves_plot_size_and_bad_input():
+    code = curves_plot([1, 2, 3], [1.0, 0.5, 0.4], [0.5, 0.6, 0.65])
+    width = float(re.match(r"#block\(width: ([\d.]+)cm", code).group(1))
+    assert width <= 14.0
+    assert "training loss" in code and "validation accuracy" in code and "epoch" in code
+    for bad in (([1], [1.0], [0.5]), ([1, 2], [1.0], [0.5, 0.6]), ([2, 1], [1.0, 0.5], [0.5, 0.6]),
+                ([1, 2], [1.0, float("inf")], [0.5, 0.6]), ([1, 2], ["x", 1], [0.5, 0.6])):
+        with pytest.raises(PsetError):
+            curves_plot(*bad)
+
+
+def test_unknown_family_is_a_pset_error():
+    with pytest.raises(PsetError, match="unknown graph family"):
+        graph_figure(build_original().problem("q3a").graph, "tree")
