@@ -7,10 +7,12 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .batch import BatchRequest, run_batch
 from .config import DEFAULT_CONFIG, load_config
 from .errors import PsetError
 from .outputs import pset_files, write_files
 from .pset import build_original, build_pset
+from .secret import new_secret, permission_warning
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,21 +24,78 @@ from .pset import build_original, build_pset
               help="Course configuration (TOML): course name, points, questions, options.")
 @click.option("--emit", "emit", type=click.Choice(["typ"]), multiple=True,
               help="Also write the Typst source of both documents (self-contained).")
+@click.option("--roster", "roster", type=click.Path(dir_okay=False),
+              help="Class roster CSV (Canvas, Gradescope, or id,name): one set per student.")
+@click.option("--secret-file", "secret_file", type=click.Path(dir_okay=False),
+              help="Course secret that derives each student's seed (see --new-secret).")
+@click.option("--new-secret", "new_secret_file", type=click.Path(dir_okay=False),
+              help="Write a fresh random course secret to this file (mode 600) and stop.")
+@click.option("--jobs", type=click.IntRange(1, 512), help="Worker processes for --roster [default: all cores].")
+@click.option("--only", multiple=True, metavar="ID", help="With --roster: regenerate just this student (repeatable).")
+@click.option("--force", is_flag=True, help="With --roster: overwrite outputs made with another secret or roster.")
+@click.option("--id-column", help="With --roster: the column that holds student ids.")
+@click.option("--name-column", help="With --roster: the column that holds names.")
 @click.version_option(__version__, prog_name="make-pset")
-def main_command(seed, original, out, config_path, emit):
+def main_command(seed, original, out, config_path, emit, roster, secret_file, new_secret_file, jobs, only,
+                 force, id_column, name_column):
     """Generate a randomized problem set, its answer key and answers.json.
 
     \b
     make-pset --seed 42 --out out      out/pset-42.pdf, pset-42-key.pdf, pset-42-answers.json
     make-pset --original --out out     the original's own numbers (pset-original*)
+    make-pset --new-secret course.secret
+    make-pset --roster class.csv --secret-file course.secret --out batch
     """
-    if (seed is None) == (not original):
-        raise PsetError("give exactly one of --seed N or --original")
+    if new_secret_file:
+        if seed is not None or original or roster:
+            raise PsetError("--new-secret writes a secret and does nothing else")
+        new_secret(new_secret_file)
+        click.echo(f"wrote a new course secret to {new_secret_file}; keep it private and back it up")
+        return
+    if sum(x for x in (seed is not None, original, roster is not None)) != 1:
+        raise PsetError("give exactly one of --seed N, --original or --roster FILE")
+    batch_only = {"--secret-file": secret_file, "--jobs": jobs, "--only": only, "--force": force,
+                  "--id-column": id_column, "--name-column": name_column}
+    if roster is None and any(batch_only.values()):
+        raise PsetError(f"{next(k for k, v in batch_only.items() if v)} needs --roster")
     config = load_config(config_path) if config_path else DEFAULT_CONFIG
+    if roster is not None:
+        _run_roster(roster, secret_file, out, config, jobs, only, force, id_column, name_column)
+        return
     ps = build_original(config) if original else build_pset(seed, config)
     bundle = pset_files(ps, emit_typ="typ" in emit)
     for path in write_files(Path(out), bundle):
         click.echo(str(path))
+
+
+def _run_roster(roster, secret_file, out, config, jobs, only, force, id_column, name_column) -> None:
+    if not secret_file:
+        raise PsetError("--roster needs --secret-file FILE; make one with `make-pset --new-secret FILE` "
+                        "and keep it private")
+    req = BatchRequest(Path(roster), Path(secret_file), Path(out), config, jobs, tuple(only), force,
+                       id_column, name_column)
+    warning = permission_warning(secret_file) if Path(secret_file).exists() else None
+    if warning:
+        click.echo(f"make-pset: warning: {warning}", err=True)
+    bar = None
+    if sys.stderr.isatty():
+        def progress(done, total):
+            nonlocal bar
+            if bar is None:
+                bar = click.progressbar(length=total, label="students", file=sys.stderr)
+                bar.__enter__()
+            bar.update(1)
+    else:
+        progress = None
+    try:
+        result = run_batch(req, progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for line, why in result.roster.skipped:
+        click.echo(f"make-pset: skipped {roster} line {line}: {why}", err=True)
+    click.echo(f"{result.out}: {len(result.roster.students)} students ({result.made} made, "
+               f"{result.reused} already up to date, {result.collisions} seeds re-derived)")
 
 
 def run(command, argv, prog: str) -> None:

@@ -1,0 +1,318 @@
+"""The whole class at once: per-student files from a roster and a course secret,
+in parallel, resumable, never half-written.
+
+    DIR/batch.json            which secret (fingerprint), roster (sha256) and config made DIR
+    DIR/students/<stem>.pdf, <stem>-key.pdf, <stem>-answers.json
+    DIR/manifest.csv, answers.csv, answers.jsonl, answer-sheet.csv, keys.pdf
+    DIR/roster-columns.csv    Canvas rosters only: the columns a gradebook import needs
+
+A killed batch leaves complete files only (each is written under a temporary name and
+renamed) plus DIR/.progress.jsonl; a rerun checks every finished student's files
+against their recorded sha256 and makes only what is missing."""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from . import __version__
+from .config import Config
+from .errors import PsetError
+from .export import answers_document, dumps, write_atomic
+from .keys_pdf import write_keys_pdf
+from .pset import build_pset
+from .render import render_pset
+from .roster import Roster, Student, read_roster
+from .secret import assign_seeds, read_secret, secret_fingerprint
+
+BATCH_FORMAT = "make-pset-batch/1"
+PROGRESS = ".progress.jsonl"
+MANIFEST_COLUMNS = ("student_id", "name", "file_stem", "variant", "seed_attempt", "question_pdf",
+                    "key_pdf", "answers_json", "question_sha256", "key_sha256", "answers_sha256",
+                    "key_pages", "generator_version")
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    roster: Path
+    secret_file: Path
+    out: Path
+    config: Config
+    jobs: int | None = None           # None: every core
+    only: tuple[str, ...] = ()        # regenerate just these student ids
+    force: bool = False               # overwrite outputs made with another secret/roster/config
+    id_column: str | None = None
+    name_column: str | None = None
+
+
+@dataclass
+class BatchResult:
+    made: int
+    reused: int
+    collisions: int
+    roster: Roster
+    out: Path
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def q3_fingerprint(seed: int, config: Config) -> str:
+    """What two students must not share: Question 3's graphs, numbers and labels."""
+    ps = build_pset(seed, dataclasses.replace(config, questions=("q3",)))
+    parts = []
+    for p in ps.problems:
+        g = p.graph
+        parts.append([(n, g.nodes[n]["op"], g.nodes[n]["args"], g.nodes[n].get("value"))
+                      for n in g.nodes if g.nodes[n]["op"] in ("input", "param")] + [g.nodes["L"]["target"]])
+        parts.append(sorted((n, g.nodes[n]["op"], tuple(g.nodes[n]["args"])) for n in g.nodes))
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=list).encode()).hexdigest()
+
+
+def _page_count(pdf: bytes) -> int:
+    import re
+    m = re.search(rb"/Type\s*/Pages\s*/Count\s+(\d+)", pdf)
+    return int(m.group(1)) if m else 0
+
+
+@dataclass(frozen=True)
+class _Task:
+    student_id: str
+    name: str
+    stem: str
+    seed: int
+    attempt: int
+    out: str
+    config: Config
+
+
+def _make_student(task: _Task) -> dict:
+    """Worker: build, render and write one student's three files; return their manifest row."""
+    ps = build_pset(task.seed, task.config)
+    rendered = render_pset(ps, student_name=task.name)
+    doc = answers_document(ps, student_id=task.student_id)
+    folder = Path(task.out) / "students"
+    files = {"question_pdf": (f"{task.stem}.pdf", rendered.question_pdf),
+             "key_pdf": (f"{task.stem}-key.pdf", rendered.key_pdf),
+             "answers_json": (f"{task.stem}-answers.json", dumps(doc).encode("utf-8"))}
+    row = {"student_id": task.student_id, "name": task.name, "file_stem": task.stem,
+           "variant": ps.variant, "seed_attempt": str(task.attempt),
+           "key_pages": str(_page_count(rendered.key_pdf)), "generator_version": __version__}
+    for column, (file_name, data) in files.items():
+        write_atomic(folder / file_name, data)
+        row[column] = f"students/{file_name}"
+        row[column.replace("_pdf", "").replace("_json", "") + "_sha256"] = hashlib.sha256(data).hexdigest()
+    return row
+
+
+def _fingerprint_task(args) -> tuple[int, str]:
+    seed, config = args
+    return seed, q3_fingerprint(seed, config)
+
+
+def batch_identity(secret: bytes, roster_path: Path, roster: Roster, config: Config) -> dict:
+    return {"format": BATCH_FORMAT, "generator_version": __version__,
+            "secret_fingerprint": secret_fingerprint(secret),
+            "roster_sha256": sha256_file(roster_path), "roster_kind": roster.kind,
+            "id_column": roster.id_column,
+            "config_sha256": hashlib.sha256(repr(config).encode()).hexdigest(),
+            "students": len(roster.students)}
+
+
+def _check_identity(out: Path, identity: dict, force: bool) -> bool:
+    """True when DIR already holds this batch's outputs (resume); refuse another batch's."""
+    path = out / "batch.json"
+    if not path.exists():
+        if (out / "manifest.csv").exists() or (out / "students").exists():
+            if not force:
+                raise PsetError(f"{out} holds outputs of unknown origin (no batch.json); "
+                                "use --force to overwrite them or choose another --out")
+        return False
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise PsetError(f"{path} is unreadable; use --force to start this folder afresh") from None
+    for key, what in (("secret_fingerprint", "another secret"), ("roster_sha256", "another roster"),
+                      ("config_sha256", "another configuration"), ("generator_version", "another make-pset version")):
+        if old.get(key) != identity[key]:
+            if force:
+                return False
+            raise PsetError(f"{out} holds outputs made with {what}; use --force to overwrite them "
+                            "or choose another --out")
+    return True
+
+
+def _known_rows(out: Path) -> dict[str, dict]:
+    """Rows of students finished earlier: the manifest, then the progress journal."""
+    rows: dict[str, dict] = {}
+    manifest = out / "manifest.csv"
+    if manifest.exists():
+        with open(manifest, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                rows[row["student_id"]] = row
+    progress = out / PROGRESS
+    if progress.exists():
+        for line in progress.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # the torn last line of a killed run
+            rows[row["student_id"]] = row
+    return rows
+
+
+def _still_valid(out: Path, row: dict, expected: dict) -> bool:
+    if any(row.get(k) != v for k, v in expected.items()):
+        return False
+    for column, digest in (("question_pdf", "question_sha256"), ("key_pdf", "key_sha256"),
+                           ("answers_json", "answers_sha256")):
+        path = out / row.get(column, "")
+        if not row.get(column) or not path.is_file() or sha256_file(path) != row.get(digest):
+            return False
+    return True
+
+
+def _pool(jobs: int):
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return multiprocessing.get_context(method).Pool(jobs)
+
+
+def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = None) -> BatchResult:
+    """Everything is read and checked before the first file is written."""
+    secret = read_secret(req.secret_file)
+    roster = read_roster(req.roster, req.id_column, req.name_column)
+    by_id = {s.id: s for s in roster.students}
+    unknown = [i for i in req.only if i not in by_id]
+    if unknown:
+        raise PsetError(f"--only: {unknown[0]!r} is not a student id in {req.roster}")
+    out = req.out
+    identity = batch_identity(secret, req.roster, roster, req.config)
+    resuming = _check_identity(out, identity, req.force) if out.exists() else False
+    jobs = max(1, req.jobs or os.cpu_count() or 1)
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "students").mkdir(exist_ok=True)
+    write_atomic(out / "batch.json", json.dumps(identity, indent=1) + "\n")
+    if not resuming:
+        (out / PROGRESS).unlink(missing_ok=True)
+        (out / "manifest.csv").unlink(missing_ok=True)
+
+    with _pool(jobs) as pool:
+        ids = [s.id for s in roster.students]
+        first = dict(pool.imap(_fingerprint_task, [(student_seed0(secret, i), req.config) for i in ids],
+                               chunksize=8))
+        seeds = assign_seeds(secret, ids, lambda seed: first.get(seed) or q3_fingerprint(seed, req.config))
+        known = _known_rows(out) if resuming else {}
+        tasks, rows = [], {}
+        for s, (seed, attempt) in zip(roster.students, seeds):
+            expected = {"name": s.name, "file_stem": s.file_stem, "seed_attempt": str(attempt),
+                        "generator_version": __version__}
+            row = known.get(s.id)
+            if row is not None and s.id not in req.only and _still_valid(out, row, expected):
+                rows[s.id] = row
+            else:
+                tasks.append(_Task(s.id, s.name, s.file_stem, seed, attempt, str(out), req.config))
+        reused = len(rows)
+        with open(out / PROGRESS, "a", encoding="utf-8") as journal:
+            for done, row in enumerate(pool.imap_unordered(_make_student, tasks, chunksize=1), start=1):
+                journal.write(json.dumps(row, ensure_ascii=False) + "\n")
+                journal.flush()
+                rows[row["student_id"]] = row
+                if progress:
+                    progress(done, len(tasks))
+    ordered = [rows[s.id] for s in roster.students]
+    write_aggregates(out, roster, ordered)
+    (out / PROGRESS).unlink(missing_ok=True)
+    return BatchResult(len(tasks), reused, sum(1 for _, a in seeds if a), roster, out)
+
+
+def student_seed0(secret: bytes, student_id: str) -> int:
+    from .secret import student_seed
+    return student_seed(secret, student_id, 0)
+
+
+def _csv_text(header, rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _docs(out: Path, rows: list[dict]) -> Iterator[dict]:
+    """Each student's answers.json, read one at a time (memory stays flat)."""
+    for row in rows:
+        yield json.loads((out / row["answers_json"]).read_text(encoding="utf-8"))
+
+
+def write_aggregates(out: Path, roster: Roster, rows: list[dict]) -> None:
+    from .grading.sheet import merged_columns
+    write_atomic(out / "manifest.csv", _csv_text(MANIFEST_COLUMNS, ([r[c] for c in MANIFEST_COLUMNS] for r in rows)))
+    _write_streamed(out / "answers.jsonl", (dumps_line(doc) for doc in _docs(out, rows)))
+    _write_streamed(out / "answers.csv", _answers_csv_lines(_docs(out, rows)))
+    columns = merged_columns(_docs(out, rows))
+    write_atomic(out / "answer-sheet.csv", _csv_text(["student_id", "name"] + columns,
+                                                      ([r["student_id"], r["name"]] + [""] * len(columns) for r in rows)))
+    if roster.kind == "canvas":
+        by_id = {s.id: s for s in roster.students}
+        write_atomic(out / "roster-columns.csv", _csv_text(
+            ("student_id",) + CANVAS_COLUMNS,
+            ([r["student_id"]] + [_column(by_id[r["student_id"]], c) for c in CANVAS_COLUMNS] for r in rows)))
+    write_keys_pdf(out, rows)
+
+
+def _column(student: Student, name: str) -> str:
+    for k, v in student.columns.items():
+        if k.strip().lower() == name.lower():
+            return v
+    return ""
+
+
+def dumps_line(doc: dict) -> str:
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _answers_csv_lines(docs: Iterator[dict]) -> Iterator[str]:
+    """Long format: student_id,question,label,index,value (index 1-based for vectors)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student_id", "question", "label", "index", "value"])
+    yield buf.getvalue()
+    for doc in docs:
+        buf.seek(0)
+        buf.truncate()
+        for q in doc["questions"]:
+            for label, v in q["answers"].items():
+                if isinstance(v, list) and all(isinstance(x, float) for x in v):
+                    for i, x in enumerate(v, start=1):
+                        w.writerow([doc["student_id"], q["id"], label, i, repr(x)])
+                elif isinstance(v, float):
+                    w.writerow([doc["student_id"], q["id"], label, "", repr(v)])
+        yield buf.getvalue()
+
+
+def _write_streamed(path: Path, chunks: Iterator[str]) -> None:
+    """Like write_atomic, for output built piece by piece."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
