@@ -27,9 +27,7 @@ class Config:
     course_number: str = ""
     title: str = "Problem Set 2"
     due: str = ""
-    rtol: float = 0.01    # grading tolerance: |answer - key| <= atol + rtol * |key|
-    atol: float = 0.002
-    grading: dict = field(default_factory=dict)  # the raw [grading] table, for grade-pset
+    grading: dict = field(default_factory=dict)  # the [grading] table, validated on load
 
     def includes(self, q: str) -> bool:
         return q in self.questions
@@ -40,8 +38,13 @@ class Config:
     def ec_points_each(self) -> float:
         return self.points["ec"] / 2
 
+    def grading_config(self):
+        from .grading import GradingConfig
+        return GradingConfig.from_table(self.grading, "config") if self.grading else GradingConfig()
+
     def tolerance_text(self) -> str:
-        return f"{self.atol:g} + {self.rtol * 100:g}% of its size"
+        g = self.grading_config()
+        return f"{g.atol:g} + {g.rtol * 100:g}% of its size"
 
 
 DEFAULT_CONFIG = Config()
@@ -92,6 +95,8 @@ def config_from_dict(data: dict, name: str = "config") -> Config:
         if not isinstance(value, dict):
             raise ConfigError(f"{name}: {table} must be a table, [{table}]")
         if SCHEMA[table] is None:
+            from .grading import GradingConfig
+            GradingConfig.from_table(value, name)  # fail now, not at grading time
             grading = value
             continue
         for key, v in value.items():
