@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typst
 
+from . import fonts
 from .errors import PsetError
 from .export import write_atomic
 from .typst_text import string_literal, text
@@ -16,7 +17,7 @@ from .typst_text import string_literal, text
 _HEAD = """#set document(title: "Answer keys", date: none)
 #set page(paper: "us-letter", margin: 1in,
   footer: context [#set text(8.5pt, fill: luma(90)); #h(1fr) #counter(page).display() #h(1fr)])
-#set text(font: "New Computer Modern", size: 10pt)
+#set text(font: {fonts}, size: 10pt)
 #text(17pt, weight: "bold")[Answer keys] \\
 #text(9pt)[One key per student, in roster order. Each key's own page numbers are in its footer.]
 #v(0.6em)
@@ -24,7 +25,7 @@ _HEAD = """#set document(title: "Answer keys", date: none)
 
 
 def keys_source(rows: list[dict]) -> str:
-    parts = [_HEAD, "#table(columns: (auto, 1fr, auto, auto, auto), stroke: 0.4pt + luma(150), inset: 4pt,\n"
+    parts = [_HEAD.format(fonts=fonts.typst_font_list()), "#table(columns: (auto, 1fr, auto, auto, auto), stroke: 0.4pt + luma(150), inset: 4pt,\n"
                     "  table.header([*\\#*], [*Student*], [*ID*], [*Variant*], [*Page*]),\n"]
     for i, row in enumerate(rows, start=1):
         parts.append(f"  [{i}], [{text(row['name'])}], [{text(row['student_id'])}], [{text(row['variant'])}],"
@@ -48,7 +49,7 @@ def keys_source(rows: list[dict]) -> str:
 def write_keys_pdf(out: Path, rows: list[dict]) -> None:
     source = keys_source(rows)
     try:
-        pdf = typst.Compiler(root=str(out), ignore_system_fonts=True).compile(
+        pdf = typst.Compiler(root=str(out), ignore_system_fonts=True, font_paths=fonts.font_paths()).compile(
             input=source.encode("utf-8"), format="pdf",
             timestamp=datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc), pdf_tags=False)
     except typst.TypstError as e:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .engine import Solution, Step
+from .engine import Step
 from .numfmt import exact, math_num, rounded
 
 _NAME = re.compile(r"^([A-Z])(\d+)(?:\[(\d+)\])?$")
@@ -137,88 +137,6 @@ def local_formula(g: nx.DiGraph, step: Step) -> str:
     return f"\"d{op}\""
 
 
-def routing_note(g: nx.DiGraph, step: Step) -> str | None:
-    """Why a min/max branch is 0 or 1: which operand the gate picked."""
-    c = g.nodes[step.consumer]
-    if c["op"] not in ("min", "max"):
-        return None
-    vals = [g.nodes[a]["value"] for a in c["args"]]
-    picked = c["args"][vals.index(c["value"])]
-    return f"\"{c['op']} picks\" {symbol(picked)}"
-
-
-@dataclass
-class ForwardLine:
-    lhs: str
-    definition: str
-    numbers: str
-    value: str
-
-
-@dataclass
-class BackwardLine:
-    lhs: str          # ∇ of the node
-    symbolic: str     # sum of upstream * local formulas
-    numeric: str      # the same with numbers
-    value: str
-    notes: list[str]
-
-
-def forward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[ForwardLine]:
-    lines = []
-    for name in sol.order:
-        a = g.nodes[name]
-        if a["op"] in ("input", "param"):
-            continue
-        numbers = expression_with_values(g, name, decimals)
-        lines.append(ForwardLine(symbol(name), expression(g, name), numbers, plain(a["value"], decimals)))
-    return lines
-
-
-def _group(formula: str) -> str:
-    """Parenthesise a local-derivative formula unless it is a single token."""
-    return formula if re.fullmatch(r"-?[\w.()]+|[A-Za-z]_\(?[\d,]+\)?", formula) else f"({formula})"
-
-
-def wide(line) -> bool:
-    """Whether a worked-solution line needs the full width rather than half."""
-    text = getattr(line, "numeric", None) or getattr(line, "numbers", "")
-    return len(text) > 44 or len(getattr(line, "symbolic", getattr(line, "definition", ""))) > 60
-
-
-def grid_rows(lines: list) -> list[list]:
-    """Lay lines out two to a row, in order; a wide line gets a row of its own."""
-    rows, pending = [], []
-    for line in lines:
-        if wide(line):
-            if pending:
-                rows.append(pending + [None])
-                pending = []
-            rows.append([line])
-        else:
-            pending.append(line)
-            if len(pending) == 2:
-                rows.append(pending)
-                pending = []
-    if pending:
-        rows.append(pending + [None])
-    return rows
-
-
-def backward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[BackwardLine]:
-    lines = []
-    for name in reversed(sol.order):
-        if name == sol.loss:
-            continue
-        steps = sol.steps_into(name)
-        symbolic = " + ".join(f"nabla {symbol(s.consumer)} dot {_group(local_formula(g, s))}" for s in steps)
-        numeric = " + ".join(f"{num(s.upstream, decimals)} dot {num(s.local, decimals)}" for s in steps)
-        notes = [n for n in (routing_note(g, s) for s in steps) if n]
-        lines.append(BackwardLine(f"nabla {symbol(name)}", symbolic, numeric,
-                                  plain(g.nodes[name]["grad"], decimals), notes))
-    return lines
-
-
 @dataclass
 class Cell:
     label: str
@@ -293,6 +211,24 @@ def shape_text(g: nx.DiGraph) -> str:
     from .graphs.mlp import shape_of
     shape = shape_of(g)
     layers = shape[1:-1]
-    hidden = " and ".join(f"{w} units" for w in layers)
-    kind = "a hidden layer of" if len(layers) == 1 else f"{len(layers)} hidden layers of"
-    return f"{shape[0]} inputs, {kind} {hidden}"
+    if len(layers) == 1:
+        return f"{shape[0]} inputs, a hidden layer of {layers[0]} units"
+    if len(set(layers)) == 1:
+        return f"{shape[0]} inputs, {len(layers)} hidden layers of {layers[0]} units each"
+    return f"{shape[0]} inputs, hidden layers of " + " and ".join(str(w) for w in layers) + " units"
+
+
+def has_ordered_ops(g: nx.DiGraph) -> bool:
+    """Whether the graph has a node whose operand order matters (sub, div)."""
+    return any(op in ("sub", "div") for _, op in g.nodes(data="op"))
+
+
+def output_input(g: nx.DiGraph) -> str:
+    """The output neuron's input written out: W_3 . [H_1, H_2] + B_3, or H_3 - H_5."""
+    pre = g.nodes["Yhat"]["args"][0]
+    a = g.nodes[pre]
+    if a["op"] == "add" and all(x.startswith("P") for x in a["args"][:-1]):
+        unit = pre[1:]
+        sources = [g.nodes[x]["args"][1] for x in a["args"][:-1]]
+        return f"bold(W)_{unit} dot [{', '.join(symbol(x) for x in sources)}] + B_{unit}"
+    return expression(g, pre) if a["op"] not in ("input", "param") else symbol(pre)

@@ -14,6 +14,8 @@ class Options:
     min_divisor: float = 0.5         # no divisor smaller than this in size
     output_min: float = 0.05         # sigmoid output kept inside [output_min, output_max]
     output_max: float = 0.95
+    grad_min: float = 0.01           # non-zero answer gradients within [grad_min, grad_max]
+    grad_max: float = 10.0
     quotient_decimals: int = 3       # hidden values must be exact to this many decimals
     leaky_alpha: float = 0.1
     mlp_inputs: tuple[int, ...] = (2, 3)       # choices for the number of inputs

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import jinja2
 import typst
 
-from . import figures, mathfmt, numfmt, typst_text
+from . import figures, fonts, mathfmt, numfmt, typst_text, worked
 from .errors import PsetError
 from .pset import ProblemSet
 from .resources import templates_dir
@@ -38,7 +38,7 @@ def environment() -> jinja2.Environment:
     env.filters["t"] = typst_text.text
     env.filters["exact"] = numfmt.exact
     env.filters["str_literal"] = typst_text.string_literal
-    env.globals.update(fig=figures, m=mathfmt, numfmt=numfmt)
+    env.globals.update(fig=figures, m=mathfmt, w=worked, numfmt=numfmt, text_fonts=fonts.typst_font_list())
     return env
 
 
@@ -50,7 +50,8 @@ def document_source(ps: ProblemSet, key: bool, student_name: str | None = None) 
 @functools.lru_cache(maxsize=1)
 def _compiler() -> typst.Compiler:
     root = tempfile.mkdtemp(prefix="make-pset-root-")  # empty: #read() finds nothing of ours
-    return typst.Compiler(root=root, ignore_system_fonts=True)
+    # No system fonts, only Typst's own and the shipped fallbacks: same glyphs everywhere.
+    return typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
 
 
 def compile_pdf(source: str) -> bytes:

@@ -71,6 +71,16 @@ def leaf_gradients_nonzero(g: nx.DiGraph, o: Options) -> bool:
     return all(abs(g.nodes[n]["grad"]) > 1e-9 for n in _nodes(g, "input", "param"))
 
 
+def gradients_moderate(g: nx.DiGraph, o: Options) -> bool:
+    """Answer-table gradients neither huge nor tiny (a tiny one would sit inside the
+    grading tolerance); exact zeros (a branch a min/max did not pick) are allowed."""
+    for n, a in g.nodes(data=True):
+        if a["role"] in ("input", "param", "hidden") and a["grad"] != 0:
+            if not o.grad_min <= abs(a["grad"]) <= o.grad_max:
+                return False
+    return True
+
+
 def some_unit_on_leaky_branch(g: nx.DiGraph, o: Options) -> bool:
     """At least one leaky-ReLU unit has a negative input, so the slope matters."""
     return any(g.nodes[g.nodes[n]["args"][0]]["value"] < 0 for n in _nodes(g, "leaky_relu"))
@@ -107,7 +117,7 @@ def all_reach_loss(g: nx.DiGraph, o: Options) -> bool:
 
 
 NUMERIC = (leaves_on_grid, no_kink_at_zero, no_min_max_tie, divisor_not_small,
-           hidden_values_short, output_unsaturated, leaf_gradients_nonzero)
+           hidden_values_short, output_unsaturated, leaf_gradients_nonzero, gradients_moderate)
 
 
 def first_broken(g: nx.DiGraph, rules, o: Options) -> str | None:

@@ -31,6 +31,8 @@ def _check_numbers(g):
         if a["op"] == "div":
             assert abs(_operand_values(g, n)[1]) >= 0.5, n
         assert math.isfinite(a["value"]) and math.isfinite(a["grad"])
+        if a["role"] in ("input", "param", "hidden") and a["grad"] != 0:
+            assert 0.01 <= abs(a["grad"]) <= 10, n
     assert 0.05 <= g.nodes["Yhat"]["value"] <= 0.95
     assert g.nodes["Yhat"]["op"] == "sigmoid" and g.nodes["L"]["op"] == "bce"
     assert g.nodes["L"]["target"] in (0.0, 1.0)
@@ -96,6 +98,8 @@ def _set_and_solve(g, **values):
     (rules.output_unsaturated, lambda: _set_and_solve(original.graph_a(), B3=3)),
     (rules.leaf_gradients_nonzero, lambda: _set_and_solve(original.graph_a(), **{"W3_1": 0.0})),
     (rules.some_unit_on_leaky_branch, lambda: _set_and_solve(original.graph_a(), B1=3)),
+    (rules.gradients_moderate, lambda: _set_and_solve(original.graph_a(), **{"W3_1": 30.0})),  # dH1 = 30 sigma'
+    (rules.gradients_moderate, lambda: _set_and_solve(original.graph_a(), **{"W3_1": 0.001})),
 ])
 def test_each_numeric_rule_rejects_a_bad_draw_and_passes_the_seed(rule, make_bad):
     assert not rule(make_bad(), DEFAULT)

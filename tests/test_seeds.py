@@ -17,8 +17,9 @@ def test_seed_42_problem_set_is_pinned():
     ps = build_pset(42)
     a = ps.problem("q3a").graph
     assert {n: a.nodes[n]["value"] for n in a.nodes if a.nodes[n]["op"] in ("input", "param")} == {
-        "X1": -2.0, "X2": -2.0, "W1[1]": -2.0, "W1[2]": 2.0, "B1": 2.0, "W2[1]": 2.0, "W2[2]": 3.0,
-        "B2": 0.0, "W3[1]": -1.0, "W3[2]": -0.5, "B3": 3.0}
+        "X1": -2.0, "X2": -3.0, "X3": 1.5, "W1[1]": -3.0, "W1[2]": 2.0, "W1[3]": -2.0, "B1": -2.5,
+        "W2[1]": -1.0, "W2[2]": 3.0, "W2[3]": -1.5, "B2": -2.5, "W3[1]": 0.5, "W3[2]": 0.5, "W3[3]": -2.5,
+        "B3": -2.5, "W4[1]": 1.5, "W4[2]": 0.5, "W4[3]": -1.0, "B4": -2.0}
     b = ps.problem("q3b").graph
     assert [(n, b.nodes[n]["op"], b.nodes[n]["args"]) for n in b.nodes if b.nodes[n]["role"] == "hidden"] == [
         ("H1", "mul", ["X3", "X2"]), ("H2", "mul", ["W1", "U2"]), ("H3", "add", ["U3", "B1"]),

@@ -1,0 +1,106 @@
+"""The key's worked solution: the forward pass and every chain-rule step of the
+engine's record, as Typst math. Long sums wrap two terms to a row so that every line
+fits half the page width (the solution is set in two columns)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .engine import Solution, Step
+from .mathfmt import expression, expression_with_values, local_formula, num, plain, symbol
+
+TERMS_PER_ROW = 2
+FORWARD_ROW_CHARS = 38
+
+
+def _group(formula: str) -> str:
+    """Parenthesise a local derivative unless it is one plain token (negatives too)."""
+    simple = formula.replace("_", "").replace("(", "").replace(")", "").replace(",", "")
+    return formula if simple.isalnum() else f"({formula})"
+
+
+def _note(g: nx.DiGraph, step: Step, decimals: int) -> str | None:
+    """Why a gate's local derivative is what it is: which operand min/max picked, which
+    side of 0 a (leaky) ReLU's input is on."""
+    c = g.nodes[step.consumer]
+    if c["op"] in ("min", "max"):
+        vals = [g.nodes[a]["value"] for a in c["args"]]
+        picked = c["args"][vals.index(c["value"])]
+        return f"\"{c['op']} picks\" {symbol(picked)}"
+    if c["op"] in ("leaky_relu", "relu"):
+        x = g.nodes[step.node]["value"]
+        side = ">= 0" if x >= 0 else "< 0"
+        slope = "" if x >= 0 or c["op"] == "relu" else f", alpha = {plain(c['alpha'], decimals)}"
+        return f"{symbol(step.node)} = {plain(x, decimals)} {side}{slope}"
+    return None
+
+
+def _rows(terms: list[str]) -> list[str]:
+    return [" + ".join(terms[i:i + TERMS_PER_ROW]) for i in range(0, len(terms), TERMS_PER_ROW)]
+
+
+@dataclass
+class ForwardLine:
+    lhs: str
+    definition: str
+    numbers: str
+    value: str
+
+    def math(self) -> str:
+        if len(self.definition) + len(self.numbers) + len(self.value) <= FORWARD_ROW_CHARS:
+            return f"{self.lhs} = {self.definition} = {self.numbers} = {self.value}"
+        return f"{self.lhs} &= {self.definition} \\ &= {self.numbers} = {self.value}"
+
+
+@dataclass
+class BackwardLine:
+    lhs: str               # ∇ of the node
+    symbolic: list[str]    # upstream gradient times local formula, one per consumer
+    numeric: list[str]     # the same with numbers
+    value: str
+    notes: list[str]
+
+    def math(self) -> str:
+        rows = [f"{self.lhs} &= " + r if i == 0 else "&quad + " + r for i, r in enumerate(_rows(self.symbolic))]
+        nums = _rows(self.numeric)
+        rows += ["&= " + r if i == 0 else "&quad + " + r for i, r in enumerate(nums)]
+        if len(self.numeric) > 1 or len(nums[-1]) > 24:
+            rows.append(f"&= {self.value}")
+        else:
+            rows[-1] += f" = {self.value}"
+        rows += [f"& quad ({n})" for n in self.notes]
+        return " \\ ".join(rows)
+
+
+def forward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[ForwardLine]:
+    return [ForwardLine(symbol(n), expression(g, n), expression_with_values(g, n, decimals),
+                        plain(g.nodes[n]["value"], decimals))
+            for n in sol.order if g.nodes[n]["op"] not in ("input", "param")]
+
+
+def backward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[BackwardLine]:
+    lines = []
+    for name in reversed(sol.order):
+        if name == sol.loss:
+            continue
+        steps = sol.steps_into(name)
+        notes = [n for n in (_note(g, s, decimals) for s in steps) if n]
+        lines.append(BackwardLine(
+            f"nabla {symbol(name)}",
+            [f"nabla {symbol(s.consumer)} dot {_group(local_formula(g, s))}" for s in steps],
+            [f"{num(s.upstream, decimals)} dot {num(s.local, decimals)}" for s in steps],
+            plain(g.nodes[name]["grad"], decimals), notes))
+    return lines
+
+
+def legend(g: nx.DiGraph, family: str) -> str:
+    """What the unlabeled nodes' names mean (Typst markup with math)."""
+    if family == "mlp":
+        return ("$W_(u,i)$ is entry $i$ of $bold(W)_u$; $p_(u,i) = W_(u,i) dot$ (input $i$ of unit $u$) and "
+                "$z_u$ is unit $u$'s input before its activation.")
+    inner = [symbol(n) for n in g.nodes if g.nodes[n]["role"] == "intermediate"]
+    if not inner:
+        return ""
+    return ("The unlabeled op nodes are named " + ", ".join(f"${s}$" for s in inner)
+            + " (marked in the figure): $u_k$ sits inside $H_k$, and $z$ is the input of $sigma$.")
