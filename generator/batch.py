@@ -187,8 +187,14 @@ def _still_valid(out: Path, row: dict, expected: dict) -> bool:
 
 
 def _pool(jobs: int):
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    return multiprocessing.get_context(method).Pool(jobs)
+    # Not fork: once this process has run Typst (keys.pdf of an earlier batch), Typst's
+    # threads make a forked child hang. A forkserver starts clean and stays cheap.
+    if sys.platform.startswith("linux"):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["generator.batch"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    return ctx.Pool(jobs)
 
 
 def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = None) -> BatchResult:
@@ -206,6 +212,9 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "students").mkdir(exist_ok=True)
+    for folder in (out, out / "students"):
+        for stale in folder.glob(".*.tmp"):  # a killed run's half-written temporary files
+            stale.unlink(missing_ok=True)
     write_atomic(out / "batch.json", json.dumps(identity, indent=1) + "\n")
     if not resuming:
         (out / PROGRESS).unlink(missing_ok=True)

@@ -98,9 +98,9 @@ def legend(g: nx.DiGraph, family: str) -> str:
     """What the unlabeled nodes' names mean (Typst markup with math)."""
     if family == "mlp":
         return ("$W_(u,i)$ is entry $i$ of $bold(W)_u$; $p_(u,i) = W_(u,i) dot$ (input $i$ of unit $u$) and "
-                "$z_u$ is unit $u$'s input before its activation.")
+                "$z_u$ is unit $u$'s input before its activation (marked in grey in the figure above).")
     inner = [symbol(n) for n in g.nodes if g.nodes[n]["role"] == "intermediate"]
     if not inner:
         return ""
     return ("The unlabeled op nodes are named " + ", ".join(f"${s}$" for s in inner)
-            + " (marked in the figure): $u_k$ sits inside $H_k$, and $z$ is the input of $sigma$.")
+            + " (the small grey names in the figure above): $u_k$ sits inside $H_k$, and $z$ is the input of $sigma$.")

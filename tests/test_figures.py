@@ -8,7 +8,7 @@ import typst
 
 from generator.errors import PsetError
 from generator.figures import curves_plot, graph_figure, graph_layout, leaky_relu_plot, problems
-from generator.figures.geometry import Box, segment_hits_box
+from generator.figures.geometry import Box, point_segment_distance, segment_hits_box
 from generator.figures.metrics import op_text
 from generator.graphs import FAMILIES
 from generator.graphs.common import sample
@@ -33,11 +33,18 @@ def compile_page(body: str) -> bytes:
     return typst.compile((PAGE + body).encode())
 
 
+@pytest.fixture(scope="module")
+def layouts(graphs):
+    """The layouts of every variant, as the statement (False) and the key (True) draw them."""
+    return {(family, key): [graph_layout(g, family, name_intermediates=key) for g in graphs[family]]
+            for family in ("mlp", "dag") for key in (False, True)}
+
+
+@pytest.mark.parametrize("key", [False, True])
 @pytest.mark.parametrize("family", ["mlp", "dag"])
-def test_layout_geometry_is_clean_for_many_variants(graphs, family):
+def test_layout_geometry_is_clean_for_many_variants(layouts, family, key):
     bad = {}
-    for seed, g in enumerate(graphs[family]):
-        lay = graph_layout(g, family)
+    for seed, lay in enumerate(layouts[(family, key)]):
         found = problems(lay)
         if lay.width > MAX_WIDTH or lay.height > MAX_HEIGHT:
             found.append(f"size {lay.width:.2f} x {lay.height:.2f} cm")
@@ -169,7 +176,10 @@ def test_label_boxes_hold_the_typeset_labels():
     lays = [graph_layout(build_original().problem("q3a").graph, "mlp"),
             graph_layout(build_original().problem("ec-b").graph, "dag"),
             graph_layout(build_pset(42).problem("q3b").graph, "dag"),
-            graph_layout(build_pset(7).problem("q3a").graph, "mlp")]
+            graph_layout(build_pset(7).problem("q3a").graph, "mlp"),
+            graph_layout(build_pset(42).problem("q3b").graph, "dag", name_intermediates=True),
+            graph_layout(build_pset(7).problem("q3a").graph, "mlp", name_intermediates=True)]
+    assert any(lab.text == "$u_4$" for lab in lays[-2].labels) and any(lab.text == "$z_1$" for lab in lays[-1].labels)
     items = {}
     for lay in lays:
         for lab in lay.labels:
@@ -210,3 +220,119 @@ def test_curves_plot_size_and_bad_input():
 def test_unknown_family_is_a_pset_error():
     with pytest.raises(PsetError, match="unknown graph family"):
         graph_figure(build_original().problem("q3a").graph, "tree")
+
+
+def _edge_distance(p, edge) -> float:
+    return min(point_segment_distance(p, a, b) for a, b in edge.segments())
+
+
+def _shape_distance(shape, box: Box) -> float:
+    """From a node's drawn outline (circle or rounded box) to a label box."""
+    dx = max(box.x0 - shape.cx, 0.0, shape.cx - box.x1)
+    dy = max(box.y0 - shape.cy, 0.0, shape.cy - box.y1)
+    if shape.kind == "circle":
+        return max(0.0, (dx * dx + dy * dy) ** 0.5 - shape.w / 2)
+    gx = max(box.x0 - (shape.cx + shape.w / 2), 0.0, (shape.cx - shape.w / 2) - box.x1)
+    gy = max(box.y0 - (shape.cy + shape.h / 2), 0.0, (shape.cy - shape.h / 2) - box.y1)
+    return (gx * gx + gy * gy) ** 0.5
+
+
+TAG_MARGIN, NAME_MARGIN = 0.08, 0.2  # cm
+
+
+@pytest.mark.parametrize("key", [False, True])
+def test_operand_tags_sit_nearest_their_own_edge(layouts, key):
+    """An a/b tag decides which operand is the numerator: over 300 variants, each tag is
+    nearer its own edge than any other edge, by a margin."""
+    bad, count = [], 0
+    for seed, lay in enumerate(layouts[("dag", key)]):
+        for lab in lay.labels:
+            if lab.kind != "tag":
+                continue
+            count += 1
+            own = next(e for e in lay.edges if f"{e.src}->{e.dst}" == lab.owner)
+            near = min((_edge_distance((lab.cx, lab.cy), e), f"{e.src}->{e.dst}") for e in lay.edges if e is not own)
+            if _edge_distance((lab.cx, lab.cy), own) + TAG_MARGIN > near[0]:
+                bad.append((seed, lab.owner, near[1]))
+    assert count > 200 and not bad, bad[:5]
+
+
+def test_operand_edges_arrive_in_separate_halves(layouts):
+    """The two operands of a - b and a / b meet the node one in its upper half, one in its
+    lower half, and their last stretches do not cross; the first operand (a) takes the
+    upper half unless its edge comes in from lower than the second's."""
+    from generator.figures.geometry import segments_cross
+    upper_a = total = 0
+    for lay in layouts[("dag", False)]:
+        tags = {lab.owner: lab.text for lab in lay.labels if lab.kind == "tag"}
+        by_dst = {}
+        for e in lay.edges:
+            if f"{e.src}->{e.dst}" in tags:
+                by_dst.setdefault(e.dst, []).append(e)
+        for dst, (e, f) in by_dst.items():
+            node = lay.shape(dst)
+            (ey, fy) = (e.points[-1][1] - node.cy, f.points[-1][1] - node.cy)
+            assert ey * fy < 0, (dst, ey, fy)
+            assert not segments_cross(*e.points[-2:], *f.points[-2:])
+            a = e if tags[f"{e.src}->{e.dst}"] == "$a$" else f
+            total += 1
+            upper_a += a.points[-1][1] < node.cy
+    assert total > 200 and upper_a > 0.7 * total, (upper_a, total)
+
+
+@pytest.mark.parametrize("key", [False, True])
+@pytest.mark.parametrize("family", ["mlp", "dag"])
+def test_name_labels_sit_nearest_their_own_node(layouts, family, key):
+    bad = []
+    for seed, lay in enumerate(layouts[(family, key)]):
+        for lab in lay.labels:
+            if lab.kind == "tag":
+                continue
+            own = _shape_distance(lay.shape(lab.owner), lab.box)
+            near = min((_shape_distance(s, lab.box), s.name) for s in lay.shapes if s.name != lab.owner)
+            if own + NAME_MARGIN > near[0]:
+                bad.append((seed, lab.text, lab.owner, near[1], round(own, 2), round(near[0], 2)))
+    assert not bad, bad[:5]
+
+
+@pytest.mark.parametrize("family", ["mlp", "dag"])
+def test_inputs_are_drawn_in_order_top_to_bottom(graphs, layouts, family):
+    for g, lay in zip(graphs[family], layouts[(family, False)]):
+        inputs = sorted((n for n in g.nodes if g.nodes[n]["op"] == "input"), key=lambda n: int(n[1:]))
+        ys = [lay.shape(n).cy for n in inputs]
+        assert ys == sorted(ys) and len(set(ys)) == len(ys), (inputs, ys)
+    for seed in (1, 7):  # the seeds the review found out of order
+        lay = graph_layout(build_pset(seed).problem("q3b").graph, "dag")
+        assert lay.shape("X1").cy < lay.shape("X2").cy < lay.shape("X3").cy
+
+
+def test_key_names_the_dag_intermediates(graphs, layouts):
+    for g, plain, key in zip(graphs["dag"], layouts[("dag", False)], layouts[("dag", True)]):
+        notes = {lab.owner: lab.text for lab in key.labels if lab.fill}
+        inner = [n for n in g.nodes if g.nodes[n]["role"] == "intermediate"]
+        assert sorted(notes) == sorted(inner)
+        for n in inner:  # U4 -> u_4, Z -> z: as the worked solution writes them
+            assert notes[n] == (f"${n[0].lower()}_{n[1:]}$" if n[1:] else f"${n.lower()}$")
+        assert not any(lab.fill for lab in plain.labels)
+    code = graph_figure(build_pset(42).problem("q3b").graph, "dag", name_intermediates=True)
+    assert "[$u_4$]" in code and "[$z$]" in code and "[$u_4$]" not in graph_figure(
+        build_pset(42).problem("q3b").graph, "dag")
+
+
+def test_key_marks_mlp_preactivations_where_they_fit(graphs, layouts):
+    placed = units = 0
+    for g, lay in zip(graphs["mlp"], layouts[("mlp", True)]):
+        zs = [n for n in g.nodes if re.fullmatch(r"Z\d+", n)]
+        notes = [lab for lab in lay.labels if lab.fill]
+        units += len(zs)
+        placed += len(notes)
+        assert {lab.text for lab in notes} <= {f"$z_{n[1:]}$" for n in zs}
+        for lab in notes:  # on the unit's incoming (left) side
+            assert lab.cx < lay.shape(lab.owner).cx
+    assert placed >= 0.95 * units, (placed, units)
+
+
+def test_validation_accuracy_axis_starts_at_zero():
+    code = curves_plot([1, 2, 3, 4], [1.0, 0.6, 0.5, 0.45], [0.2, 0.35, 0.4, 0.4])
+    assert code.count("[$0$]") == 2  # both panels' y axes start at 0
+    assert code.count("[$0.2$]") == 1 and "[$0.4$]" in code

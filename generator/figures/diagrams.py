@@ -2,26 +2,37 @@
 
 ``mlp`` is drawn as a neural-network diagram (one circle per unit, the P/Z nodes
 folded into it, the unit's W and B named beside it); ``dag`` as a computational
-graph (one circle per op node, leaves as boxes, sub/div operands tagged a/b)."""
+graph (one circle per op node, leaves as boxes, sub/div operands tagged a/b and
+arriving in the upper / lower half of the node). With ``name_intermediates`` (the
+answer key) the nodes the statement leaves unnamed get the worked solution's names:
+u_4 and z beside dag op nodes, z_u on an mlp unit's incoming side."""
 from __future__ import annotations
 
 import networkx as nx
 
 from ..errors import PsetError
 from . import metrics
+from .clarity import ambiguities
 from .geometry import Layout, problems
 from .layered import EdgeSpec, LabelSpec, NodeSpec, Params, layout
 
 TEXT_PT = 9.0
 WORD_PT = 8.0
+NOTE_PT = 7.5
+NOTE_FILL = 'rgb("#4a5a78")'  # muted: names the key adds, set apart from the statement's own
 LEAF_H = 0.55
+
+
+def _input_rank(n: str) -> int:
+    return int(n[1:]) if n[1:].isdigit() else 0
 
 
 def _leaf(g: nx.DiGraph, n: str, col: int, show_value: bool) -> NodeSpec:
     a = g.nodes[n]
     text = metrics.leaf_with_value(n, a["value"]) if show_value else metrics.name(n)
     style = "input" if a["op"] == "input" else "param"
-    return NodeSpec(n, "box", text, TEXT_PT, text.width(TEXT_PT) + 0.3, LEAF_H, style, col)
+    rank = _input_rank(n) if style == "input" else None
+    return NodeSpec(n, "box", text, TEXT_PT, text.width(TEXT_PT) + 0.3, LEAF_H, style, col, rank=rank)
 
 
 def _op_node(n: str, op: str, col: int, labels: list[LabelSpec], style: str = "op",
@@ -36,8 +47,12 @@ def _name_label(n: str) -> LabelSpec:
     return LabelSpec(metrics.name(n), TEXT_PT, "above")
 
 
-def _mlp(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpec]]:
-    inputs = [n for n in g.nodes if g.nodes[n]["op"] == "input"]
+def _note(n: str, prefer: str, required: bool) -> LabelSpec:
+    return LabelSpec(metrics.intermediate_name(n), NOTE_PT, prefer, NOTE_FILL, required)
+
+
+def _mlp(g: nx.DiGraph, show_values: bool, name_intermediates: bool) -> tuple[list[NodeSpec], list[EdgeSpec]]:
+    inputs = sorted((n for n in g.nodes if g.nodes[n]["op"] == "input"), key=_input_rank)
     units = sorted(int(n[1:]) for n in g.nodes if n.startswith("Z") and n[1:].isdigit())
     if not units or "Yhat" not in g.nodes or "L" not in g.nodes:
         raise PsetError("figure: an mlp graph needs units Z1.., Yhat and L")
@@ -50,8 +65,10 @@ def _mlp(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpe
         layer = max(layer_of[s] for s in sources) + 1
         out = f"H{u}" if f"H{u}" in g.nodes else "Yhat"
         op = g.nodes[out]["op"]
-        params = LabelSpec(metrics.unit_params(u), TEXT_PT, "below")
-        nodes.append(_op_node(out, op, layer, [_name_label(out), params], min_r=0.36))
+        labels = [_name_label(out), LabelSpec(metrics.unit_params(u), TEXT_PT, "below")]
+        if name_intermediates:  # the unit's pre-activation, where its inputs arrive
+            labels.append(_note(f"Z{u}", "incoming", required=False))
+        nodes.append(_op_node(out, op, layer, labels, min_r=0.36))
         edges += [EdgeSpec(drawn[s], out) for s in sources]
         layer_of[out] = layer
         drawn[out] = out
@@ -64,7 +81,7 @@ def _mlp(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpe
 NAMED_ROLES = ("hidden", "output", "loss")
 
 
-def _dag(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpec]]:
+def _dag(g: nx.DiGraph, show_values: bool, name_intermediates: bool) -> tuple[list[NodeSpec], list[EdgeSpec]]:
     col = {}
     for depth, gen in enumerate(nx.topological_generations(g)):
         for n in gen:
@@ -79,11 +96,16 @@ def _dag(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpe
             nodes.append(_leaf(g, n, col[n], show_values and a["op"] == "input"))
             continue
         labels = [_name_label(n)] if a.get("role") in NAMED_ROLES else []
+        if name_intermediates and a.get("role") == "intermediate":
+            labels.append(_note(n, "above", required=True))
         nodes.append(_op_node(n, a["op"], col[n], labels, "loss" if a.get("role") == "loss" else "op"))
-        ordered = a["op"] in ("sub", "div")
+        ordered = a["op"] in ("sub", "div") and len(a["args"]) == 2 and a["args"][0] != a["args"][1]
         for i, arg in enumerate(a["args"]):
-            tag = metrics.MathText("$" + "ab"[i] + "$", metrics.EM["ab"[i]]) if ordered else None
-            edges.append(EdgeSpec(arg, n, tag))
+            if ordered:  # a arrives in the node's upper half, b in its lower half
+                tag = metrics.MathText("$" + "ab"[i] + "$", metrics.EM["ab"[i]])
+                edges.append(EdgeSpec(arg, n, tag, port=(-1, 1)[i]))
+            else:
+                edges.append(EdgeSpec(arg, n))
     return nodes, edges
 
 
@@ -97,22 +119,30 @@ ATTEMPTS = {
             Params(gap=1.8, row_gap=1.1, reorder=False, port_angle=15, label_pad=0.14)],
     "dag": [Params(gap=1.2, min_gap=0.55, row_gap=0.35, port_angle=45),
             Params(gap=1.0, min_gap=0.55, row_gap=0.45, dummy_gap=0.35, port_angle=45),
-            Params(gap=1.2, min_gap=0.55, row_gap=0.6, dummy_gap=0.45, port_angle=35),
+            Params(gap=1.2, min_gap=0.5, row_gap=0.6, dummy_gap=0.45, port_angle=35),
             Params(gap=0.9, min_gap=0.5, row_gap=0.7, dummy_gap=0.6, port_angle=60),
-            Params(gap=0.9, min_gap=0.5, row_gap=0.9, dummy_gap=0.8, port_angle=30)],
+            Params(gap=0.9, min_gap=0.5, row_gap=0.9, dummy_gap=0.8, port_angle=30),
+            # other row orders: a last resort for crowded graphs
+            Params(gap=1.2, min_gap=0.55, row_gap=0.5, dummy_gap=0.4, port_angle=40, straight=0.0),
+            Params(gap=1.0, min_gap=0.5, row_gap=0.6, dummy_gap=0.5, port_angle=45, straight=0.4)],
 }
 
 
-def graph_layout(g: nx.DiGraph, family: str, show_input_values: bool = True) -> Layout:
-    """The figure's geometry (cm): the first spacing setting that draws the graph cleanly,
-    or failing that the one with the fewest defects."""
+def graph_layout(g: nx.DiGraph, family: str, show_input_values: bool = True,
+                 name_intermediates: bool = False) -> Layout:
+    """The figure's geometry (cm): the first spacing setting that draws the graph cleanly
+    (no overlap, every label clearly its owner's, every optional note placed), or failing
+    that the one with the fewest defects."""
     if family not in FAMILY_SPECS:
         raise PsetError(f"figure: unknown graph family {family!r} (expected one of {', '.join(FAMILY_SPECS)})")
-    nodes, edges = FAMILY_SPECS[family](g, show_input_values)
-    best = None
+    nodes, edges = FAMILY_SPECS[family](g, show_input_values, name_intermediates)
+    wanted = sum(len(n.labels) for n in nodes) + sum(e.tag is not None for e in edges)
+    best, orders = None, {}
     for params in ATTEMPTS[family]:
-        out = layout(nodes, edges, params)
-        defects = len(problems(out)) + 10 * (out.width > MAX_WIDTH + 1e-9)
+        out = layout(nodes, edges, params, orders)
+        # a note left out (it did not fit) is a lesser defect than a crossing
+        defects = (len(problems(out)) + len(ambiguities(out)) + 0.5 * (wanted - len(out.labels))
+                   + 10 * (out.width > MAX_WIDTH + 1e-9))
         if best is None or defects < best[0]:
             best = (defects, out)
         if defects == 0:

@@ -60,6 +60,31 @@ def segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
     return d1 * d2 < -1e-12 and d3 * d4 < -1e-12
 
 
+def point_segment_distance(p: Point, a: Point, b: Point) -> float:
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    t = 0.0 if length2 < 1e-18 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+    return math.hypot(px - ax - t * dx, py - ay - t * dy)
+
+
+def polyline_distance(p: Point, points: list[Point]) -> float:
+    return min(point_segment_distance(p, a, b) for a, b in zip(points, points[1:]))
+
+
+def box_point_distance(box: "Box", p: Point) -> float:
+    dx = max(box.x0 - p[0], 0.0, p[0] - box.x1)
+    dy = max(box.y0 - p[1], 0.0, p[1] - box.y1)
+    return math.hypot(dx, dy)
+
+
+def box_gap(a: "Box", b: "Box") -> float:
+    """The distance between two boxes (0 when they touch or overlap)."""
+    dx = max(a.x0 - b.x1, 0.0, b.x0 - a.x1)
+    dy = max(a.y0 - b.y1, 0.0, b.y0 - a.y1)
+    return math.hypot(dx, dy)
+
+
 @dataclass
 class Shape:
     """A drawn node. kind: "circle" (op nodes, units) or "box" (leaves, the loss)."""
@@ -78,17 +103,28 @@ class Shape:
     def box(self) -> Box:
         return Box.around(self.cx, self.cy, self.w, self.h)
 
-    def boundary_toward(self, p: Point, max_angle: float = 90.0) -> Point:
+    def gap_to(self, box: Box) -> float:
+        """The distance from the drawn outline (circle or box) to a box."""
+        if self.kind == "circle":
+            return max(0.0, box_point_distance(box, (self.cx, self.cy)) - self.w / 2)
+        return box_gap(self.box, box)
+
+    def boundary_toward(self, p: Point, max_angle: float = 90.0, half: int = 0, min_angle: float = 0.0) -> Point:
         """The point where the ray from the centre toward p leaves the shape. On a
         circle the point stays within max_angle degrees of the horizontal, which keeps
-        the space straight above and below free for labels."""
+        the space straight above and below free for labels; half=-1 (+1) keeps it in the
+        upper (lower) half, at least min_angle degrees off the horizontal."""
         dx, dy = p[0] - self.cx, p[1] - self.cy
-        norm = math.hypot(dx, dy) or 1.0
         if self.kind == "circle":
             r = self.w / 2
             angle = math.atan2(dy, abs(dx))
             limit = math.radians(max_angle)
-            angle = max(-limit, min(limit, angle))
+            lo, hi = -limit, limit
+            if half < 0:
+                hi = -math.radians(min_angle)
+            elif half > 0:
+                lo = math.radians(min_angle)
+            angle = max(lo, min(hi, angle))
             return self.cx + math.copysign(math.cos(angle) * r, dx or 1.0), self.cy + math.sin(angle) * r
         scale = min((self.w / 2) / abs(dx) if dx else math.inf, (self.h / 2) / abs(dy) if dy else math.inf)
         return self.cx + dx * scale, self.cy + dy * scale
@@ -96,7 +132,10 @@ class Shape:
 
 @dataclass
 class Label:
-    """Text beside a node or an edge; the box is what it may not share with anything else."""
+    """Text beside a node or an edge; the box is what it may not share with anything else.
+    kind: "name" (names its owner node) or "tag" (marks the operand of the edge
+    "src->dst" it is owned by); fill: a Typst colour, or "" for black."""
+
 
     owner: str
     text: str
@@ -105,6 +144,9 @@ class Label:
     w: float
     h: float
     size: float  # points
+    kind: str = "name"
+    fill: str = ""
+    backed: bool = False  # drawn on a white patch over its own edge (a tag with no room beside it)
 
     @property
     def box(self) -> Box:
@@ -143,16 +185,17 @@ class Layout:
 
 def problems(layout: Layout, edge_clearance: float = 0.0) -> list[str]:
     """Every geometric defect of a layout, as readable strings (empty when clean):
-    overlapping boxes, an edge through a node other than its ends or through a label,
+    overlapping boxes (a circle's own outline against a label), an edge through a node other than its ends or through a label,
     anything outside the width and height."""
     found = []
-    boxes = [(f"node {s.name}", s.box) for s in layout.shapes] + \
-            [(f"label {lab.text} of {lab.owner}", lab.box) for lab in layout.labels]
-    for i, (na, a) in enumerate(boxes):
+    boxes = [(f"node {s.name}", s.box, s) for s in layout.shapes] + \
+            [(f"label {lab.text} of {lab.owner}", lab.box, None) for lab in layout.labels]
+    for i, (na, a, sa) in enumerate(boxes):
         if not a.inside(layout.width, layout.height):
             found.append(f"{na} outside the figure")
-        for nb, b in boxes[i + 1:]:
-            if a.overlaps(b):
+        for nb, b, sb in boxes[i + 1:]:
+            # a label may sit in the corner of a circle's bounding square, clear of the circle
+            if a.overlaps(b) and (sa is None or sb is not None or sa.kind != "circle" or sa.gap_to(b) <= 0):
                 found.append(f"{na} overlaps {nb}")
     for e in layout.edges:
         for p, q in e.segments():
@@ -160,9 +203,15 @@ def problems(layout: Layout, edge_clearance: float = 0.0) -> list[str]:
                 if s.name not in (e.src, e.dst) and segment_hits_box(p, q, s.box.grown(edge_clearance)):
                     found.append(f"edge {e.src}->{e.dst} passes through node {s.name}")
             for lab in layout.labels:
+                if lab.backed and lab.owner == f"{e.src}->{e.dst}":
+                    continue
                 if segment_hits_box(p, q, lab.box):
                     found.append(f"edge {e.src}->{e.dst} crosses label {lab.text} of {lab.owner}")
             for x, y in (p, q):
                 if not (-1e-9 <= x <= layout.width + 1e-9 and -1e-9 <= y <= layout.height + 1e-9):
                     found.append(f"edge {e.src}->{e.dst} leaves the figure")
+        dst = layout.shape(e.dst)
+        (px, py), (tx, ty) = e.points[-2], e.points[-1]
+        if dst.kind == "circle" and (px - tx) * (tx - dst.cx) + (py - ty) * (ty - dst.cy) <= 0:
+            found.append(f"edge {e.src}->{e.dst} cuts through its target")
     return found

@@ -1,13 +1,13 @@
-"""A small layered (Sugiyama-style) layout: columns given, rows ordered by barycentre
-sweeps, long edges routed through one dummy point per column they cross, rows placed
-by isotonic regression (as straight as the minimum spacing allows), labels put in the
-first free spot around their node."""
+"""A small layered (Sugiyama-style) layout: columns given, rows ordered to cut crossings
+(ordering.py), long edges routed through one dummy point per column they cross
+(routing.py), rows placed by isotonic regression (as straight as the minimum spacing
+allows), labels put in the first free, unambiguous spot around their node (labels.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from . import labels
-from .geometry import Box, Edge, Layout, Shape, segment_hits_box
+from . import labels, ordering, routing
+from .geometry import Box, Label, Layout, Shape
 from .metrics import MathText
 
 
@@ -15,7 +15,9 @@ from .metrics import MathText
 class LabelSpec:
     text: MathText
     size: float          # points
-    prefer: str          # "above" or "below": the first spot tried, and the one reserved
+    prefer: str          # "above" or "below" (the first spot tried, and room reserved), or "incoming"
+    fill: str = ""       # Typst colour; "" for black
+    required: bool = True  # False: left out unless a clean spot exists
 
 
 @dataclass
@@ -29,6 +31,7 @@ class NodeSpec:
     style: str
     col: int
     labels: list[LabelSpec] = field(default_factory=list)
+    rank: int | None = None  # ranked nodes keep this order, top to bottom, in their column
 
 
 @dataclass
@@ -36,6 +39,7 @@ class EdgeSpec:
     src: str
     dst: str
     tag: MathText | None = None   # operand cue near the arrow (a / b)
+    port: int = 0                 # -1 / +1: arrive in the upper / lower half of the target
 
 
 @dataclass(frozen=True)
@@ -46,13 +50,17 @@ class Params:
     row_gap: float = 0.45       # vertical clearance between nodes of a column
     dummy_gap: float = 0.25     # clearance around an edge's pass-through point
     sweeps: int = 12
+    straight: float = 0.1       # ordering tie-break: cost of an edge's change in relative height
     reorder: bool = True        # False keeps the given order (mlp: the text's unit order)
     label_pad: float = 0.06
     port_angle: float = 90.0    # edges meet circles within this many degrees of the horizontal
+    split_angle: float = 15.0   # operand edges meet their half at least this far off the horizontal
     margin: float = 0.08
 
 
 LABEL_H = 0.45  # cm: a 9pt math line with sub- or superscript room
+TAG_PT = 7.0
+TAG_H = 0.22  # cm: a 7pt letter, cap height to baseline (a, b: no descender)
 
 
 def label_size(spec: LabelSpec) -> tuple[float, float]:
@@ -78,51 +86,6 @@ def _chains(nodes: dict[str, NodeSpec], edges: list[EdgeSpec]) -> list[list[str]
             raise ValueError(f"edge {e.src}->{e.dst} does not go rightwards")
         chains.append([e.src] + [f"~{i}:{c}" for c in range(a + 1, b)] + [e.dst])
     return chains
-
-
-def _crossings(cols: list[list[str]], links: list[tuple[str, str]], pos: dict[str, int]) -> int:
-    by_col: dict[int, list[tuple[int, int]]] = {}
-    col_of = {k: c for c, keys in enumerate(cols) for k in keys}
-    for a, b in links:
-        by_col.setdefault(col_of[a], []).append((pos[a], pos[b]))
-    total = 0
-    for pairs in by_col.values():
-        for i, (a1, b1) in enumerate(pairs):
-            for a2, b2 in pairs[i + 1:]:
-                total += (a1 - a2) * (b1 - b2) < 0
-    return total
-
-
-def _order(cols: list[list[str]], links: list[tuple[str, str]], sweeps: int) -> list[list[str]]:
-    preds: dict[str, list[str]] = {}
-    succs: dict[str, list[str]] = {}
-    for a, b in links:
-        succs.setdefault(a, []).append(b)
-        preds.setdefault(b, []).append(a)
-
-    def positions(cs):
-        return {k: i for keys in cs for i, k in enumerate(keys)}
-
-    best = [list(c) for c in cols]
-    best_cross = _crossings(best, links, positions(best))
-    cur = [list(c) for c in cols]
-    for sweep in range(sweeps):
-        down = sweep % 2 == 0
-        rng = range(1, len(cur)) if down else range(len(cur) - 2, -1, -1)
-        for c in rng:
-            pos = positions(cur)
-            nbrs = preds if down else succs
-
-            def key(k, pos=pos, nbrs=nbrs, c=c):
-                ns = nbrs.get(k, [])
-                if not ns:
-                    return (pos[k], pos[k])
-                return (sum(pos[n] for n in ns) / len(ns), pos[k])
-            cur[c] = sorted(cur[c], key=key)
-        cross = _crossings(cur, links, positions(cur))
-        if cross < best_cross:
-            best, best_cross = [list(c) for c in cur], cross
-    return best
 
 
 def _isotonic(targets: list[float], weights: list[float], seps: list[float]) -> list[float]:
@@ -178,44 +141,22 @@ def _place_rows(cols, items: dict[str, _Item], links, p: Params, center: bool) -
                 items[k].y = y
 
 
-def _route(points, start, end, obstacles: list[Box]):
-    """The edge's polyline: bend points dropped wherever the straight shortcut stays clear
-    of every obstacle. start(p) / end(p) give the port on the source / target facing p."""
-    last = len(points) - 1
-
-    def seg(i, j):
-        a = start(points[j]) if i == 0 else points[i]
-        b = end(a) if j == last else points[j]
-        return a, b
-
-    kept = [0]
-    i = 0
-    while i < last:
-        j = last
-        while j > i + 1 and any(segment_hits_box(*seg(i, j), b) for b in obstacles):
-            j -= 1
-        kept.append(j)
-        i = j
-    out = [points[k] for k in kept]
-    out[0] = start(out[1])
-    out[-1] = end(out[-2])
-    return out
-
-
-def layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params) -> Layout:
+def layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dict | None = None) -> Layout:
     """Lay out; when labels and margins overhang the columns past max_width, narrow the
-    column span by the overhang and lay out again."""
-    out = _layout(nodes, edges, p)
+    column span by the overhang and lay out again. ``orders`` keeps the row orders
+    between calls on the same nodes and edges (they depend on the sweeps alone)."""
+    orders = {} if orders is None else orders
+    out = _layout(nodes, edges, p, orders)
     span = p.max_width
     for _ in range(3):
         if out.width <= p.max_width + 1e-9:
             break
         span -= out.width - p.max_width + 0.01
-        out = _layout(nodes, edges, replace(p, max_width=span))
+        out = _layout(nodes, edges, replace(p, max_width=span), orders)
     return out
 
 
-def _layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params) -> Layout:
+def _layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dict) -> Layout:
     by_name = {n.name: n for n in nodes}
     chains = _chains(by_name, edges)
     ncols = max(n.col for n in nodes) + 1
@@ -232,8 +173,16 @@ def _layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params) -> Layout:
             items[k] = _Item(k, c, 0.0, 0.0)
             cols[c].append(k)
     links = [(a, b) for chain in chains for a, b in zip(chain, chain[1:])]
-    if p.reorder:
-        cols = _order(cols, links, p.sweeps)
+    if p.reorder and (p.sweeps, p.straight) in orders:
+        cols = [list(keys) for keys in orders[(p.sweeps, p.straight)]]
+    elif p.reorder:
+        ranks = {n.name: n.rank for n in nodes if n.rank is not None}
+        # an upper-port edge should come from above its lower-port sibling
+        ends = {(e.dst, e.port): chain[-2] for e, chain in zip(edges, chains) if e.port}
+        pairs = [(ends[(dst, -1)], ends[(dst, 1)]) for dst, port in ends if port == -1
+                 and (dst, 1) in ends and ends[(dst, -1)] != ends[(dst, 1)]]
+        cols = ordering.order(cols, links, p.sweeps, ranks, pairs, p.straight)
+        orders[(p.sweeps, p.straight)] = [list(keys) for keys in cols]
     _place_rows(cols, items, links, p, center=not p.reorder)
 
     widths = [max((items[k].node.w for k in keys if items[k].node), default=0.0) for keys in cols]
@@ -257,35 +206,51 @@ def _layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params) -> Layout:
             obstacles.append((n.name, Box(s.cx - 0.3, s.cy - items[n.name].up, s.cx + 0.3, s.cy)))
         if any(lab.prefer == "below" for lab in n.labels):
             obstacles.append((n.name, Box(s.cx - 0.3, s.cy, s.cx + 0.3, s.cy + items[n.name].down)))
+    routes = []
     for e, chain in zip(edges, chains):
         src, dst = out.shape(e.src), out.shape(e.dst)
-        pts = [(src.cx, src.cy)]
+        via = [(src.cx, src.cy)]
         for k in chain[1:-1]:  # cross a column level, so that steep runs stay in the gaps
             c = items[k].col
-            pts += [(xs[c] - widths[c] / 2, items[k].y), (xs[c] + widths[c] / 2, items[k].y)]
-        pts.append((dst.cx, dst.cy))
-        others = [b for owner, b in obstacles if owner not in (e.src, e.dst)]
+            via += [(xs[c] - widths[c] / 2, items[k].y), (xs[c] + widths[c] / 2, items[k].y)]
+        via.append((dst.cx, dst.cy))
+        routes.append(routing.Route(src, dst, via, [b for owner, b in obstacles if owner not in (e.src, e.dst)],
+                                    e.port))
+    routing.spread_box_exits(routes)
+    natural = [routing.route(r, p.port_angle, p.split_angle, port=0) if r.port else None for r in routes]
+    ports = routing.operand_ports(routes, natural)
+    out.edges = [routing.route(r, p.port_angle, p.split_angle, port) for r, port in zip(routes, ports)]
 
-        # A box sends its edges from the middle of its right side, so that a steep edge
-        # never grazes the box above or below it.
-        def start(q, src=src):
-            return (src.cx + src.w / 2, src.cy) if src.kind == "box" else src.boundary_toward(q, p.port_angle)
-        pts = _route(pts, start, lambda q, dst=dst: dst.boundary_toward(q, p.port_angle), others)
-        out.edges.append(Edge(e.src, e.dst, pts))
-
-    for n in nodes:
-        s = out.shape(n.name)
-        for spec in n.labels:
-            w, h = label_size(spec)
-            cands = labels.candidates(s.box, w, h, spec.prefer, 2 * p.label_pad)
-            labels.place_label(n.name, spec.text.markup, spec.size, w, h, cands, out, p.label_pad)
-    for e, edge in zip(edges, out.edges):
+    # Operand tags first: which operand is which decides the answer; names have more room.
+    for e, edge, port in zip(edges, out.edges, ports):
         if e.tag is not None:
-            w, h = e.tag.width(7) + 0.06, 0.3
-            labels.place_label(f"{e.src}->{e.dst}", e.tag.markup, 7, w, h, list(labels.tag_candidates(edge, w, h)),
-                         out, 0.03)
+            w, h = e.tag.width(TAG_PT) + 0.06, TAG_H
+            label = Label(f"{e.src}->{e.dst}", e.tag.markup, 0.0, 0.0, w, h, TAG_PT, "tag")
+            mark = len(out.labels)
+            if labels.place_label(label, list(labels.tag_spots(edge, out.shape(e.dst), w, h, port)), out, 0.03):
+                backed = replace(label, backed=True)
+                if labels.place_label(backed, list(labels.on_edge_spots(edge, w, h)), out, 0.03, required=False) == 0:
+                    del out.labels[mark]  # the clean spot on the edge replaces the harmful one
+    # Then each node's labels: its optional note (an mlp unit's z) first, so that its names
+    # make room for it, unless that leaves a name no clean spot; then the note only fits in.
+    for n in nodes:
+        notes = [spec for spec in n.labels if not spec.required]
+        names = [spec for spec in n.labels if spec.required]
+        mark = len(out.labels)
+        costs = [_place(n, spec, out, p) for spec in notes + names]
+        if notes and any(costs[len(notes):]):
+            del out.labels[mark:]
+            for spec in names + notes:
+                _place(n, spec, out, p)
     _normalize(out, p.margin)
     return out
+
+
+def _place(n: NodeSpec, spec: LabelSpec, out: Layout, p: Params) -> float | None:
+    w, h = label_size(spec)
+    label = Label(n.name, spec.text.markup, 0.0, 0.0, w, h, spec.size, "name", spec.fill)
+    spots = labels.candidates(out.shape(n.name).box, w, h, spec.prefer, 2 * p.label_pad)
+    return labels.place_label(label, spots, out, p.label_pad, spec.required)
 
 
 def _normalize(out: Layout, margin: float) -> None:

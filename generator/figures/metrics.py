@@ -18,7 +18,8 @@ EM = {"X": 0.879, "W": 1.076, "B": 0.784, "H": 0.909, "L": 0.681, "Y": 0.79, "Z"
       "U": 0.788, "P": 0.8, "bW": 1.235, "a": 0.529, "b": 0.443, "f": 0.58, "sigma": 0.595,
       "tanh": 2.001, "min": 1.667, "max": 1.861, "BCE": 2.111, "MSE": 2.154, "digit": 0.5,
       "point": 0.278, "minus": 0.778, "binop": 1.222, "rel": 1.334, "comma": 0.445,
-      "subdigit": 0.4, "op": 0.778}
+      "subdigit": 0.4, "op": 0.778, "u": 0.572, "z": 0.495, "p": 0.503,
+      "lsubdigit": 0.46}  # a subscript after a lowercase italic letter sits a little farther out
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,19 @@ def _name_parts(name: str, bold: bool = False) -> tuple[str, float]:
 def name(node: str, bold: bool = False) -> MathText:
     """X1 -> $X_1$, Yhat -> $hat(Y)$; bold for a parameter vector."""
     markup, em = _name_parts(node, bold)
+    return MathText(f"${markup}$", em)
+
+
+def intermediate_name(node: str) -> MathText:
+    """How the worked solution writes an unlabeled node: U4 -> $u_4$, Z -> $z$, Z3 -> $z_3$."""
+    m = _NAME.match(node)
+    if not m or m.group(1) not in ("U", "Z", "P"):
+        raise PsetError(f"figure: cannot name intermediate node {node!r} (expected U, Z or P and digits)")
+    letter, digits = m.group(1).lower(), m.group(2)
+    markup, em = letter, EM[letter]
+    if digits:
+        markup += f"_{digits}" if len(digits) == 1 else f"_({digits})"
+        em += EM["lsubdigit"] * len(digits)
     return MathText(f"${markup}$", em)
 
 

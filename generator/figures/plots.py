@@ -125,10 +125,9 @@ def curves_plot(epochs: list[int], train_loss: list[float], val_accuracy: list[f
     panel_w, panel_h, left, top = 4.8, 3.0, 1.45, 0.15
     xticks = nice_ticks(xs[0], xs[-1])
     lines = [f"#block(width: {cm(2 * (left + panel_w) + 0.4)}, height: {cm(top + panel_h + 0.95)}, breakable: false)["]
-    for i, (ys, title, floor_zero) in enumerate(((losses, "training loss", True), (accs, "validation accuracy", False))):
-        lo, hi = min(ys), max(ys)
-        if floor_zero:
-            lo = min(lo, 0.0)
+    for i, (ys, title) in enumerate(((losses, "training loss"), (accs, "validation accuracy"))):
+        # Both axes start at 0: an accuracy axis starting at its lowest value makes a 40% plateau look high.
+        lo, hi = min(min(ys), 0.0), max(ys)
         yticks = nice_ticks(lo, hi, 3)
         x0 = left + i * (left + panel_w + 0.4)
         p = Panel(x0, top, panel_w, panel_h, xticks[0], xticks[-1], yticks[0], yticks[-1])

@@ -25,11 +25,12 @@ def point(p) -> str:
     return f"({cm(p[0])}, {cm(p[1])})"
 
 
-def text_at(cx: float, cy: float, w: float, h: float, size: float, markup: str) -> str:
+def text_at(cx: float, cy: float, w: float, h: float, size: float, markup: str, fill: str = "") -> str:
     # The box is wider than the text so that nothing ever wraps; the text is centred in it.
     bw, bh = w + 1.0, h + 0.2
-    return (f"  #place(top + left, dx: {cm(cx - bw / 2)}, dy: {cm(cy - bh / 2)}, "
-            f"box(width: {cm(bw)}, height: {cm(bh)}, align(center + horizon, text(size: {pt(size)})[{markup}])))")
+    colour = f", fill: {fill}" if fill else ""
+    return (f"  #place(top + left, dx: {cm(cx - bw / 2)}, dy: {cm(cy - bh / 2)}, box(width: {cm(bw)}, "
+            f"height: {cm(bh)}, align(center + horizon, text(size: {pt(size)}{colour})[{markup}])))")
 
 
 def arrow(points, stroke: str = EDGE_STROKE) -> list[str]:
@@ -59,6 +60,9 @@ def render(layout: Layout) -> str:
         lines.append(f"  #place(top + left, dx: {cm(s.cx - s.w / 2)}, dy: {cm(s.cy - s.h / 2)}, {shape})")
         lines.append(text_at(s.cx, s.cy, s.w, s.h, s.size, s.text))
     for lab in layout.labels:
-        lines.append(text_at(lab.cx, lab.cy, lab.w, lab.h, lab.size, lab.text))
+        if lab.backed:  # a white patch interrupting the edge the tag sits on
+            lines.append(f"  #place(top + left, dx: {cm(lab.cx - lab.w / 2)}, dy: {cm(lab.cy - lab.h / 2)}, "
+                         f"rect(width: {cm(lab.w)}, height: {cm(lab.h)}, fill: white, stroke: none))")
+        lines.append(text_at(lab.cx, lab.cy, lab.w, lab.h, lab.size, lab.text, lab.fill))
     lines.append("]")
     return "\n".join(lines) + "\n"

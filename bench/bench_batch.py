@@ -1,0 +1,163 @@
+"""Roster batch speed and memory: a plain roster of N students with hostile-ish names.
+
+    PYTHONPATH=. python bench/bench_batch.py                      # N = 100 and 1000, both cores; --jobs 1 on 50
+    PYTHONPATH=. python bench/bench_batch.py --sizes 20 100 --serial 10   # a quick run
+    PYTHONPATH=. python bench/bench_batch.py --profile 5          # cProfile of one worker's students
+
+Targets (the roster issue): 1,000 students in under 90 s with both cores; with --jobs 1,
+at most 1.3x the bare Typst compile time of the same documents; peak memory for 1,000
+students within 20% of that for 100.
+
+Every batch runs `run_batch` in a fresh child process (this one runs Typst itself, and a
+process that has run Typst must not fork a pool). Memory is ru_maxrss in that child:
+RUSAGE_SELF is the main (parent) process, RUSAGE_CHILDREN the largest worker; both count
+pages shared with the parent after fork. Phases come from the progress callback: "setup"
+is reading, fingerprinting every student's Question 3 and the first student; "students"
+the rest of the students; "aggregates" the manifest, CSVs, answers.jsonl and keys.pdf."""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import csv
+import io
+import json
+import pstats
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+NAMES = ["Ada Lovelace", "Hopper, Grace", "José Ángel Núñez", "O'Brien, Siobhán", "*bold* #strong[x]",
+         '#read("/etc/passwd")', "$x^2$ @ref <lbl>", "back\\slash \\u{41}", "שלום עולם", "مرحبا بالعالم",
+         "Zoë 😀🎉", "李小龙", "Mallory \u202eevil", ("Very Long Name " + "Xyzzy-" * 50)[:300]]
+
+
+def write_roster(path: Path, n: int) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", "name"])
+    for i in range(n):
+        w.writerow([f"s{i:05d}" if i % 7 else f"user {i}/{i}", f"{NAMES[i % len(NAMES)]} {i}"])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def child(roster: str, secret: str, out: str, jobs: int) -> None:
+    """Run one batch here and print its figures as JSON (the parent reads the last line)."""
+    from generator.batch import BatchRequest, run_batch
+    from generator.config import DEFAULT_CONFIG
+    marks: list[float] = []
+    t0 = time.perf_counter()
+    result = run_batch(BatchRequest(Path(roster), Path(secret), Path(out), DEFAULT_CONFIG, jobs=jobs),
+                       lambda done, total: marks.append(time.perf_counter()))
+    end = time.perf_counter()
+    kib = 1 if sys.platform.startswith("linux") else 1 / 1024   # ru_maxrss: KiB on Linux, bytes on macOS
+    print(json.dumps({"made": result.made, "wall": end - t0, "setup": marks[0] - t0,
+                      "students": marks[-1] - marks[0], "aggregates": end - marks[-1],
+                      "main_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib / 1024,
+                      "worker_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib / 1024}))
+
+
+def run_child(tmp: Path, n: int, jobs: int) -> dict:
+    roster, out = tmp / f"roster-{n}.csv", tmp / f"out-{n}-j{jobs}"
+    write_roster(roster, n)
+    proc = subprocess.run([sys.executable, __file__, "--child", str(roster), str(tmp / "course.key"), str(out),
+                           str(jobs)], capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"batch of {n} failed:\n{proc.stderr}")
+    fig = json.loads(proc.stdout.strip().splitlines()[-1])
+    fig.update(n=n, jobs=jobs, out=out, roster=roster)
+    return fig
+
+
+def show(fig: dict) -> None:
+    n = fig["n"]
+    print(f"N={n:5d} jobs={fig['jobs']}: {fig['wall']:7.1f} s wall, {n / fig['wall']:6.2f} students/s "
+          f"(setup {fig['setup']:.1f} s, students {fig['students']:.1f} s, aggregates {fig['aggregates']:.1f} s); "
+          f"peak RSS main {fig['main_rss_mib']:.0f} MiB, largest worker {fig['worker_rss_mib']:.0f} MiB")
+
+
+def bare_compile(fig: dict) -> float:
+    """Seconds to compile the batch's own two sources per student, in this process."""
+    from generator.pset import build_pset
+    from generator.render import compile_pdf, document_source
+    rows = list(csv.DictReader(open(fig["out"] / "manifest.csv", encoding="utf-8", newline="")))
+    sources = []
+    for row in rows:
+        seed = json.loads((fig["out"] / row["answers_json"]).read_text(encoding="utf-8"))["seed"]
+        ps = build_pset(seed)
+        sources.append([document_source(ps, key=k, student_name=row["name"]) for k in (False, True)])
+    compile_pdf(sources[0][0])                          # warm up: fonts
+    t = time.perf_counter()
+    for q, k in sources:
+        compile_pdf(q), compile_pdf(k)
+    return (time.perf_counter() - t) / len(sources)
+
+
+def profile(tmp: Path, n: int) -> None:
+    """cProfile of _make_student (what a worker does per student), run in this process."""
+    from generator.batch import _Task, _make_student
+    from generator.config import DEFAULT_CONFIG
+    from generator.secret import read_secret, student_seed
+    secret = read_secret(tmp / "course.key")
+    (tmp / "prof" / "students").mkdir(parents=True)
+    tasks = [_Task(f"s{i}", NAMES[i % len(NAMES)], f"s{i}", student_seed(secret, f"s{i}"), 0, str(tmp / "prof"),
+                   DEFAULT_CONFIG) for i in range(n)]
+    _make_student(tasks[0])                             # warm up: imports, fonts, template cache
+    prof = cProfile.Profile()
+    prof.enable()
+    for task in tasks[1:]:
+        _make_student(task)
+    prof.disable()
+    print(f"\ncProfile of _make_student over {n - 1} students (cumulative):")
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(18)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100, 1000], help="roster sizes for the both-cores runs")
+    ap.add_argument("--jobs", type=int, default=2, help="workers for the --sizes runs [2]")
+    ap.add_argument("--serial", type=int, default=50, help="roster size for the --jobs 1 ratio (0: skip)")
+    ap.add_argument("--profile", type=int, default=0, help="also profile this many students in one process")
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        roster, secret, out, jobs = args.child
+        return child(roster, secret, out, int(jobs))
+
+    from generator.secret import new_secret
+    with tempfile.TemporaryDirectory(prefix="make-pset-bench-batch-") as d:
+        tmp = Path(d)
+        new_secret(tmp / "course.key")
+        figs = []
+        for n in args.sizes:
+            figs.append(run_child(tmp, n, args.jobs))
+            show(figs[-1])
+        if len(figs) >= 2:
+            small, big = figs[0], figs[-1]
+            print(f"memory ratio N={big['n']} / N={small['n']}: main {big['main_rss_mib'] / small['main_rss_mib']:.2f}, "
+                  f"worker {big['worker_rss_mib'] / small['worker_rss_mib']:.2f}  (target <= 1.20)")
+        for f in figs:
+            if f["n"] == 1000:
+                print(f"1,000 students in {f['wall']:.1f} s with {f['jobs']} workers: "
+                      f"{'met' if f['wall'] < 90 else 'NOT met'} (target < 90 s)")
+        if args.serial:
+            f = run_child(tmp, args.serial, 1)
+            show(f)
+            bare = bare_compile(f)
+            per = f["wall"] / f["n"]
+            per_students = f["students"] / max(f["n"] - 1, 1)
+            print(f"--jobs 1: {per * 1000:.0f} ms per student for the whole batch "
+                  f"({per_students * 1000:.0f} ms in the students phase) vs {bare * 1000:.0f} ms bare typst.compile "
+                  f"of the same two sources; ratio {per / bare:.2f} (students phase alone {per_students / bare:.2f}; "
+                  "target <= 1.3)")
+        if args.profile:
+            profile(tmp, args.profile)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,603 @@
+"""The roster batch end to end: the CLI in fresh processes (the pool forks, and a process
+that has already run Typst must not fork, see test_two_batches_in_one_process), checked
+through the files it writes. Roster parsing and seed derivation have their own unit tests
+(test_roster.py, test_secret.py); here they are seen only through the outputs."""
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+import generator
+import generator.config
+from generator import batch
+from generator.cli import main
+from generator.roster import file_stem
+from generator.secret import read_secret, student_seed
+from pdftext import pdf_text, squashed
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).parent / "data" / "rosters"
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+SUMMARY = re.compile(r"^(?P<out>.+): (?P<n>\d+) students \((?P<made>\d+) made, (?P<reused>\d+) already up to "
+                     r"date, (?P<collisions>\d+) seeds re-derived\)$")
+MANIFEST_HEADER = ["student_id", "name", "file_stem", "variant", "seed_attempt", "question_pdf", "key_pdf",
+                   "answers_json", "question_sha256", "key_sha256", "answers_sha256", "key_pages",
+                   "generator_version"]
+STEM = re.compile(r"[A-Za-z0-9_@+][A-Za-z0-9._@+-]*")
+RLO, PDF_CHAR = "\u202e", "\u202c"
+
+# (id as written in the CSV, name): hostile ids and hostile names, one roster.
+HOSTILE = [
+    ("../x", "*bold* _it_ = Heading #strong[x] [link] ~ // comment"),
+    ("a/b", '#read("/etc/passwd") #import "x.typ": * #eval("1+1")'),
+    ("CON", '$x^2$ @ref <label> \\ back\\slash \\u{41} "quoted" #'),
+    ("  s 4\t", "שלום עולם مرحبا Zoë"),
+    ("h5", f"Mallory {RLO}evil"),             # an override that is never closed
+    ("h6", "Emoji 😀🎉 Ana 👩‍💻 end"),
+    ("h7", ("Very Long Name " + "Xyzzy-" * 60)[:300]),
+    ("com1.txt", "O'Brien, Siobhán"),
+]
+
+KINDS = {
+    "canvas.csv": [("S0012345", "Doe, Jane"), ("S0012346", "Núñez, José Ángel"), ("S0012347", "O'Brien, Siobhán")],
+    "gradescope_first_last.csv": [("S0012345", "Jane Doe"), ("S0012346", "José Ángel Núñez"),
+                                  ("S0012347", "Siobhán O'Brien")],
+    "gradescope_name.csv": [("jdoe@example.edu", "Jane Doe"), ("jnunez@example.edu", "José Ángel Núñez"),
+                            ("sobrien@example.edu", "O'Brien, Siobhán")],
+    "plain.csv": [("s1", "Ada Lovelace"), ("s2", "Hopper, Grace"), ("s3", "s3")],
+}
+
+
+# --- helpers ----------------------------------------------------------------------
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "generator", *map(str, args)], capture_output=True,
+                          text=True, env=ENV, cwd=cwd)
+
+
+def summary(proc) -> dict:
+    assert proc.returncode == 0, proc.stderr
+    m = SUMMARY.match(proc.stdout.strip().splitlines()[-1])
+    assert m, proc.stdout
+    return {k: (v if k == "out" else int(v)) for k, v in m.groupdict().items()}
+
+
+def one_line_error(capsys, argv) -> str:
+    with pytest.raises(SystemExit) as e:
+        main([str(a) for a in argv])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("make-pset: error: "), err
+    return err
+
+
+def write_roster(path: Path, rows) -> Path:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([("id", "name"), *rows])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def manifest(out: Path) -> list[dict]:
+    with open(out / "manifest.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def answers(out: Path, row: dict) -> dict:
+    return json.loads((out / row["answers_json"]).read_text(encoding="utf-8"))
+
+
+def snapshot(folder: Path) -> dict:
+    """Every file under folder: (mtime_ns, sha256)."""
+    return {str(p.relative_to(folder)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def outputs(folder: Path) -> dict:
+    """File contents under folder, temporary files (.*.tmp) left out."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not (p.name.startswith(".") and p.name.endswith(".tmp"))}
+
+
+def _hidden(ch: str) -> bool:
+    cp = ord(ch)
+    return unicodedata.category(ch) in ("Cf", "So") or 0xFE00 <= cp <= 0xFE0F or cp >= 0x1F000
+
+
+def visible(name: str) -> list[str]:
+    """The parts of a name a PDF shows as text: NFKC, without format characters (bidi
+    controls, ZWJ) and emoji (they may come out as missing glyphs); a right-to-left
+    override shows its run reversed, as Unicode says it must."""
+    name = re.sub(f"{RLO}([^{PDF_CHAR}]*)", lambda m: m.group(1)[::-1], name)
+    return unicodedata.normalize("NFKC", "".join(" " if _hidden(ch) else ch for ch in name)).split()
+
+
+def plain(name: str) -> bool:
+    """Shown as is, in reading order: no emoji, no controls, no right-to-left letters."""
+    return "".join(visible(name)) == squashed(name) and not any(
+        unicodedata.bidirectional(ch) in ("R", "AL") for ch in name)
+
+
+def shown_text(pdf: bytes) -> str:
+    """PDF text without whitespace, format and control characters (missing glyphs)."""
+    return "".join(ch for ch in squashed(pdf_text(pdf)) if unicodedata.category(ch) not in ("Cf", "Cc"))
+
+
+def numeric_cells(doc: dict):
+    """(question, label, index, value) of every numeric answer cell, straight from answers.json."""
+    def number(x):
+        return isinstance(x, (int, float)) and not isinstance(x, bool)
+    for q in doc["questions"]:
+        for label, v in q["answers"].items():
+            if number(v):
+                yield q["id"], label, "", v
+            elif isinstance(v, list) and v and all(number(x) for x in v):
+                for i, x in enumerate(v, start=1):
+                    yield q["id"], label, str(i), x
+
+
+def run_killable(args, timeout: float):
+    """Run the CLI in its own process group; kill the group (pool workers too) on timeout."""
+    proc = subprocess.Popen([sys.executable, *args], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return proc.returncode, out, err
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None, "", ""
+
+
+# --- fixtures ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def secrets_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("secrets")
+    for name in ("a.key", "b.key"):
+        main(["--new-secret", str(d / name)])
+    return d
+
+
+@pytest.fixture(scope="module")
+def kind_runs(tmp_path_factory, secrets_dir):
+    """One batch per roster kind, run side by side (their serial phases overlap)."""
+    procs = {}
+    for name in KINDS:
+        out = tmp_path_factory.mktemp(name.replace(".", "_")) / "out"
+        procs[name] = out, subprocess.Popen(
+            [sys.executable, "-m", "generator", "--roster", str(DATA / name), "--secret-file",
+             str(secrets_dir / "a.key"), "--out", str(out), "--jobs", "2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    done = {}
+    for name, (out, proc) in procs.items():
+        stdout, stderr = proc.communicate()
+        done[name] = out, subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    return done.__getitem__
+
+
+# Installed in every Python process of the run (the CLI, the forkserver and its pool
+# workers) through sitecustomize, so every write and rename is logged.
+AUDIT_SITE = r"""
+import os, sys
+_path = os.environ.get("MAKE_PSET_AUDIT_LOG")
+if _path:
+    _log = os.open(_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    _WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+    def _hook(event, args):
+        if event == "open" and isinstance(args[0], str) and args[2] & _WRITE:
+            os.write(_log, ("open\t" + os.path.abspath(args[0]) + "\n").encode("utf-8", "surrogateescape"))
+        elif event in ("os.rename", "os.replace"):
+            os.write(_log, ("rename\t" + os.path.abspath(os.fspath(args[0])) + "\t"
+                            + os.path.abspath(os.fspath(args[1])) + "\n").encode("utf-8", "surrogateescape"))
+    sys.addaudithook(_hook)
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, secrets_dir):
+    """The hostile roster, run once under an audit hook that logs every file opened for
+    writing and every rename (in the pool workers too)."""
+    d = tmp_path_factory.mktemp("hostile")
+    site = tmp_path_factory.mktemp("audit-site")
+    (site / "sitecustomize.py").write_text(AUDIT_SITE, encoding="utf-8")
+    roster = write_roster(d / "hostile.csv", HOSTILE)
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(site), ENV["PYTHONPATH"]]),
+           "MAKE_PSET_AUDIT_LOG": str(d / "audit.log")}
+    proc = subprocess.run([sys.executable, "-m", "generator", "--roster", str(roster),
+                           "--secret-file", str(secrets_dir / "a.key"), "--out", str(d / "out"), "--jobs", "2"],
+                          capture_output=True, text=True, env=env, cwd=d)
+    assert summary(proc)["made"] == len(HOSTILE)
+    return d, roster, d / "out"
+
+
+# --- roster kinds -----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_each_roster_kind_makes_every_students_files(kind_runs, name):
+    out, proc = kind_runs(name)
+    s = summary(proc)
+    assert (s["n"], s["made"], s["reused"]) == (3, 3, 0) and Path(s["out"]) == out
+    rows = manifest(out)
+    assert [(r["student_id"], r["name"]) for r in rows] == KINDS[name]
+    for r in rows:
+        cover = shown_text((out / r["question_pdf"]).read_bytes())
+        assert squashed(f"Name: {r['name']}") in cover and r["variant"] in cover
+    assert (out / "roster-columns.csv").exists() == (name == "canvas.csv")
+    if name == "canvas.csv":
+        assert proc.stderr.splitlines() == [f"make-pset: skipped {DATA / name} line {n}: {why}" for n, why in
+                                            ((2, "Canvas Manual Posting row"), (3, "Canvas Points Possible row"),
+                                             (7, "Canvas test student"))]
+        assert read_csv(out / "roster-columns.csv") == [
+            ["student_id", "Student", "ID", "SIS User ID", "SIS Login ID", "Section"],
+            ["S0012345", "Doe, Jane", "4211", "S0012345", "jdoe", "DL 101 Section A"],
+            ["S0012346", "Núñez, José Ángel", "4212", "S0012346", "jnunez", "DL 101 Section A"],
+            ["S0012347", "O'Brien, Siobhán", "4213", "S0012347", "sobrien", "DL 101 Section A and DL 101 Section B"]]
+
+
+# --- bad rosters and refusals: one line, exit 2, nothing written -------------------
+
+def _xlsx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    return buf.getvalue()
+
+
+BAD_ROSTERS = {
+    "no-id-column": ("student,score\nAda,9\n", "line 1", "no student id column"),
+    "empty-id": ("id,name\ns1,Ada\n ,Grace\n", "line 3", "empty student id"),
+    "duplicate-id": ("id,name\ns1,Ada\ns2,Grace\ns1,Alan\n", "line 4", "duplicate student id 's1' (also on line 2)"),
+    "blank-line": ("id,name\ns1,Ada\n\ns2,Grace\n", "line 3", "blank line"),
+    "semicolons": ("id;name\ns1;Ada\n", "line 1", "semicolons"),
+    "xlsx-renamed": (_xlsx(), "", "spreadsheet workbook"),
+    "xls-renamed": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "", "Excel 97-2003"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ROSTERS))
+def test_bad_roster_is_one_line_naming_the_line_and_writes_nothing(tmp_path, capsys, secrets_dir, case):
+    data, where, problem = BAD_ROSTERS[case]
+    roster = tmp_path / "class.csv"
+    roster.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    err = one_line_error(capsys, ["--roster", roster, "--secret-file", secrets_dir / "a.key",
+                                  "--out", tmp_path / "out" / "deep", "--jobs", 2])
+    assert f"{roster} {where}".strip() + ":" in err and problem in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["class.csv"]
+
+
+def test_no_secret_is_refused_and_writes_nothing(tmp_path, capsys):
+    err = one_line_error(capsys, ["--roster", DATA / "plain.csv", "--out", tmp_path / "out"])
+    assert "--secret-file" in err and "--new-secret" in err
+    err = one_line_error(capsys, ["--roster", DATA / "plain.csv", "--secret-file", tmp_path / "none.key",
+                                  "--out", tmp_path / "out"])
+    assert "no secret file" in err and "--new-secret" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_an_unknown_id_is_refused(tmp_path, capsys, secrets_dir):
+    err = one_line_error(capsys, ["--roster", DATA / "plain.csv", "--secret-file", secrets_dir / "a.key",
+                                  "--out", tmp_path / "out", "--only", "s9"])
+    assert "'s9' is not a student id" in err and not (tmp_path / "out").exists()
+
+
+# --- hostile names and ids --------------------------------------------------------
+
+def test_files_are_named_from_sanitized_ids_never_names(hostile):
+    d, _, out = hostile
+    rows = manifest(out)
+    ids = [sid.strip() for sid, _ in HOSTILE]
+    assert [r["student_id"] for r in rows] == ids
+    stems = [r["file_stem"] for r in rows]
+    assert stems == [file_stem(i) for i in ids] and len(set(s.casefold() for s in stems)) == len(stems)
+    for stem in stems:
+        assert STEM.fullmatch(stem) and stem.split(".")[0].upper() not in ("CON", "COM1")
+    expected = {f"{s}{suffix}" for s in stems for suffix in (".pdf", "-key.pdf", "-answers.json")}
+    assert {p.name for p in (out / "students").iterdir()} == expected
+    assert {p.name for p in out.iterdir()} == {"students", "batch.json", "manifest.csv", "answers.csv",
+                                               "answers.jsonl", "answer-sheet.csv", "keys.pdf"}
+    assert sorted(p.name for p in d.iterdir()) == ["audit.log", "hostile.csv", "out"]   # nothing escaped
+
+
+def test_names_are_on_the_cover_exactly_as_written(hostile):
+    _, _, out = hostile
+    assert sum(plain(name) for _, name in HOSTILE) >= 4
+    for (_, name), row in zip(HOSTILE, manifest(out)):
+        assert row["name"] == name
+        pdf = (out / row["question_pdf"]).read_bytes()
+        text = shown_text(pdf)
+        if plain(name):
+            assert squashed(f"Name: {name}") in text, (name, pdf_text(pdf)[:400])
+        else:
+            parts = visible(name)
+            assert parts and all(p in text for p in parts), (name, pdf_text(pdf)[:400])
+        first = visible(name)[0]
+        if unicodedata.bidirectional(first[0]) not in ("R", "AL"):   # a right-to-left name may lead the line
+            assert "Name:" + first in text
+        assert "Pleasesubmitatyped" in text          # an override in the name stops at the name
+
+
+def test_every_file_is_written_under_a_temporary_name_and_renamed(hostile):
+    d, _, out = hostile
+    opened, renamed = [], {}
+    for line in (d / "audit.log").read_text(encoding="utf-8").splitlines():
+        kind, *paths = line.split("\t")
+        paths = [Path(os.path.normpath(d / p)) for p in paths]
+        if kind == "open":
+            opened.append(paths[0])
+        else:
+            renamed[paths[1]] = paths[0]
+    ours = [p for p in opened if out in p.parents]
+    assert ours
+    for p in ours:
+        assert p.name == ".progress.jsonl" or (p.name.startswith(".") and p.name.endswith(".tmp")), p
+    for f in [p for p in out.rglob("*") if p.is_file()]:
+        src = renamed.get(f)
+        assert src is not None and src.parent == f.parent and src in opened, f
+        assert src.name.startswith(f".{f.name}.") and src.name.endswith(".tmp")
+
+
+# --- aggregates -------------------------------------------------------------------
+
+def test_manifest_records_every_students_files(hostile):
+    _, _, out = hostile
+    assert read_csv(out / "manifest.csv")[0] == MANIFEST_HEADER
+    variants = set()
+    for row in manifest(out):
+        stem = row["file_stem"]
+        assert (row["question_pdf"], row["key_pdf"], row["answers_json"]) == (
+            f"students/{stem}.pdf", f"students/{stem}-key.pdf", f"students/{stem}-answers.json")
+        for column, digest in (("question_pdf", "question_sha256"), ("key_pdf", "key_sha256"),
+                               ("answers_json", "answers_sha256")):
+            assert hashlib.sha256((out / row[column]).read_bytes()).hexdigest() == row[digest]
+        assert int(row["key_pages"]) == len(PdfReader(out / row["key_pdf"]).pages)
+        doc = answers(out, row)
+        assert doc["variant"] == row["variant"] and doc["student_id"] == row["student_id"]
+        assert row["seed_attempt"] == "0" and row["generator_version"] == generator.__version__
+        variants.add(row["variant"])
+    assert len(variants) == len(HOSTILE)
+
+
+def test_no_two_students_share_question_3(hostile):
+    _, _, out = hostile
+    seen = set()
+    for row in manifest(out):
+        doc = answers(out, row)
+        q3 = json.dumps([q["graph"] for q in doc["questions"] if q["id"] in ("q3a", "q3b")], sort_keys=True)
+        assert q3 not in seen
+        seen.add(q3)
+
+
+def test_answers_csv_agrees_with_each_answers_json(hostile):
+    _, _, out = hostile
+    table = read_csv(out / "answers.csv")
+    assert table[0] == ["student_id", "question", "label", "index", "value"]
+    expected = [(row["student_id"], *cell) for row in manifest(out) for cell in numeric_cells(answers(out, row))]
+    assert len(expected) > 30 * len(HOSTILE)
+    assert [tuple(r[:4]) for r in table[1:]] == [e[:4] for e in expected]
+    assert all(float(r[4]) == e[4] for r, e in zip(table[1:], expected))
+    assert any(e[3] == "1" for e in expected) and any(e[3] == "" for e in expected)
+
+
+def test_answers_jsonl_holds_one_document_per_student(hostile):
+    _, _, out = hostile
+    lines = (out / "answers.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = manifest(out)
+    assert len(lines) == len(rows)
+    assert [json.loads(line) for line in lines] == [answers(out, r) for r in rows]
+
+
+def test_answer_sheet_has_a_column_per_cell_and_a_row_per_student(hostile):
+    _, _, out = hostile
+    sheet = read_csv(out / "answer-sheet.csv")
+    header, body = sheet[0], sheet[1:]
+    assert header[:2] == ["student_id", "name"] and len(set(header)) == len(header)
+    rows = manifest(out)
+    union = set()
+    for row in rows:
+        own = [f"{q}.{label}" + (f"[{i}]" if i else "") for q, label, i, _ in numeric_cells(answers(out, row))]
+        union.update(own)
+        positions = [header.index(c) for c in own]
+        assert positions == sorted(positions)           # each student's table order is kept
+    assert set(header[2:]) == union
+    assert [r[:2] for r in body] == [[r["student_id"], r["name"]] for r in rows]
+    assert all(cell == "" for r in body for cell in r[2:])
+
+
+def test_keys_pdf_is_contents_then_every_key(hostile):
+    _, _, out = hostile
+    rows = manifest(out)
+    keys = PdfReader(out / "keys.pdf")
+    contents_pages = len(keys.pages) - sum(int(r["key_pages"]) for r in rows)
+    assert contents_pages >= 1
+    contents = "".join(ch for ch in squashed(
+        unicodedata.normalize("NFKC", "".join(keys.pages[i].extract_text() for i in range(contents_pages))))
+        if unicodedata.category(ch) != "Cf")
+    page = contents_pages
+    for row in rows:
+        assert all(p in contents for p in visible(row["name"])), row["name"]
+        assert squashed(row["student_id"]) + f"{row['variant']}{page + 1}" in contents
+        key = PdfReader(out / row["key_pdf"])     # its first page starts here (text is slow: one page)
+        assert keys.pages[page].extract_text() == key.pages[0].extract_text()
+        page += len(key.pages)
+    assert page == len(keys.pages)
+
+
+# --- seeds and the secret ---------------------------------------------------------
+
+def test_seeds_come_from_the_secret_same_secret_same_seeds(tmp_path, kind_runs, secrets_dir):
+    first, _ = kind_runs("plain.csv")
+    again = tmp_path / "again"
+    assert summary(cli("--roster", DATA / "plain.csv", "--secret-file", secrets_dir / "a.key",
+                       "--out", again, "--jobs", 2))["made"] == 3
+    for name in ("manifest.csv", "answers.jsonl", "answers.csv", "keys.pdf"):
+        assert (again / name).read_bytes() == (first / name).read_bytes(), name
+    secret = read_secret(secrets_dir / "a.key")
+    assert [answers(first, r)["seed"] for r in manifest(first)] == [student_seed(secret, i) for i in ("s1", "s2", "s3")]
+
+
+def test_another_secret_or_roster_is_refused_without_force(tmp_path, capsys, kind_runs, secrets_dir):
+    made, _ = kind_runs("gradescope_first_last.csv")
+    out = tmp_path / "out"
+    shutil.copytree(made, out)
+    before = snapshot(out)
+    roster = DATA / "gradescope_first_last.csv"
+    err = one_line_error(capsys, ["--roster", roster, "--secret-file", secrets_dir / "b.key", "--out", out])
+    assert "another secret" in err and "--force" in err
+    longer = tmp_path / "longer.csv"
+    longer.write_text(roster.read_text(encoding="utf-8") + "Alan,Turing,S0012348,at@example.edu,Student,B\n",
+                      encoding="utf-8")
+    err = one_line_error(capsys, ["--roster", longer, "--secret-file", secrets_dir / "a.key", "--out", out])
+    assert "another roster" in err
+    assert snapshot(out) == before
+    old_seeds = {r["student_id"]: answers(out, r)["seed"] for r in manifest(out)}
+
+    s = summary(cli("--roster", roster, "--secret-file", secrets_dir / "b.key", "--out", out, "--force",
+                    "--jobs", 2))
+    assert (s["made"], s["reused"]) == (3, 0)
+    new_seeds = {r["student_id"]: answers(out, r)["seed"] for r in manifest(out)}
+    assert new_seeds.keys() == old_seeds.keys()
+    assert all(new_seeds[i] != old_seeds[i] for i in old_seeds)
+    secret_b = read_secret(secrets_dir / "b.key")
+    assert all(new_seeds[i] == student_seed(secret_b, i) for i in new_seeds)
+
+
+def test_outputs_of_unknown_origin_are_refused(tmp_path, capsys, secrets_dir):
+    (tmp_path / "out" / "students").mkdir(parents=True)
+    (tmp_path / "out" / "students" / "s1.pdf").write_bytes(b"someone else's")
+    err = one_line_error(capsys, ["--roster", DATA / "plain.csv", "--secret-file", secrets_dir / "a.key",
+                                  "--out", tmp_path / "out"])
+    assert "unknown origin" in err
+    assert (tmp_path / "out" / "students" / "s1.pdf").read_bytes() == b"someone else's"
+
+
+class SerialPool:
+    """In place of the worker pool: the monkeypatched fingerprint must be the one used,
+    and this test process may already have run Typst, so it must not fork."""
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def imap(self, fn, items, chunksize=1):
+        return map(fn, items)
+
+    imap_unordered = imap
+
+
+def test_a_question_3_collision_is_rederived_and_recorded(tmp_path, monkeypatch, secrets_dir):
+    secret = read_secret(secrets_dir / "a.key")
+    clash = {student_seed(secret, "s1", 0), student_seed(secret, "s2", 0)}
+    real = batch.q3_fingerprint
+    monkeypatch.setattr(batch, "q3_fingerprint", lambda seed, config: "same" if seed in clash else real(seed, config))
+    monkeypatch.setattr(batch, "_pool", lambda jobs: SerialPool())
+    result = batch.run_batch(batch.BatchRequest(DATA / "plain.csv", secrets_dir / "a.key", tmp_path / "out",
+                                                generator.config.DEFAULT_CONFIG, jobs=2))
+    assert (result.made, result.collisions) == (3, 1)
+    rows = {r["student_id"]: r for r in manifest(tmp_path / "out")}
+    assert {i: r["seed_attempt"] for i, r in rows.items()} == {"s1": "0", "s2": "1", "s3": "0"}
+    seeds = {i: answers(tmp_path / "out", r)["seed"] for i, r in rows.items()}
+    assert seeds == {"s1": student_seed(secret, "s1", 0), "s2": student_seed(secret, "s2", 1),
+                     "s3": student_seed(secret, "s3", 0)}
+    assert real(seeds["s1"], generator.config.DEFAULT_CONFIG) != real(seeds["s2"], generator.config.DEFAULT_CONFIG)
+
+
+# --- --only, a killed batch, a resumed batch --------------------------------------
+
+def test_only_regenerates_just_that_student(tmp_path, kind_runs, secrets_dir):
+    made, _ = kind_runs("canvas.csv")
+    out = tmp_path / "out"
+    shutil.copytree(made, out)
+    before = snapshot(out)
+    s = summary(cli("--roster", DATA / "canvas.csv", "--secret-file", secrets_dir / "a.key", "--out", out,
+                    "--only", "S0012346", "--jobs", 2))
+    assert (s["made"], s["reused"]) == (1, 2)
+    after = snapshot(out)
+    assert after.keys() == before.keys()
+    for path, (mtime, digest) in after.items():
+        assert digest == before[path][1], path                        # same secret: same bytes
+        if path.startswith("students/"):
+            assert (mtime != before[path][0]) == path.startswith("students/S0012346"), path
+
+
+def test_a_killed_batch_resumes_with_only_what_is_missing(tmp_path, hostile, secrets_dir):
+    _, roster, clean = hostile
+    out = tmp_path / "out"
+    args = ["-m", "generator", "--roster", str(roster), "--secret-file", str(secrets_dir / "a.key"),
+            "--out", str(out), "--jobs", "1"]
+    proc = subprocess.Popen([sys.executable, *args], env=ENV, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    journal, deadline = out / batch.PROGRESS, time.monotonic() + 60
+    try:
+        while not (journal.exists() and journal.read_text(encoding="utf-8").count("\n") >= 2):
+            assert proc.poll() is None, "the batch finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)     # the batch and its pool worker, at once
+        proc.wait()
+        time.sleep(0.2)
+    assert not (out / "manifest.csv").exists()
+    done = []
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            done.append(json.loads(line))
+        except ValueError:
+            pass                                  # a torn last line
+    reference = outputs(clean)
+    partial = outputs(out)
+    assert [p for p in partial if p != batch.PROGRESS and partial[p] != reference.get(p)] == []   # complete files only
+    kept = {f: (out / f).stat().st_mtime_ns for r in done for f in (r["question_pdf"], r["key_pdf"], r["answers_json"])}
+
+    s = summary(cli(*args[2:-1], "2"))
+    assert (s["n"], s["made"], s["reused"]) == (len(HOSTILE), len(HOSTILE) - len(done), len(done))
+    assert len(done) >= 2 and s["made"] >= 1
+    assert outputs(out) == reference
+    assert all((out / f).stat().st_mtime_ns == t for f, t in kept.items())
+
+
+def test_a_rerun_removes_temporary_files_a_killed_run_left(tmp_path, hostile, secrets_dir):
+    """SIGKILL between mkstemp and os.replace leaves .<name>.<random>.tmp; a rerun must not keep it."""
+    _, roster, clean = hostile
+    out = tmp_path / "out"
+    shutil.copytree(clean, out)
+    stem = manifest(out)[0]["file_stem"]
+    (out / "manifest.csv").unlink()
+    stale = out / "students" / f".{stem}.pdf.k1l2ed.tmp"
+    stale.write_bytes(b"%PDF-1.7 half")
+    summary(cli("--roster", roster, "--secret-file", secrets_dir / "a.key", "--out", out, "--jobs", 2))
+    assert not stale.exists()
+
+
+def test_two_batches_in_one_process(tmp_path, secrets_dir):
+    """A library caller (or a test) runs run_batch twice: the second pool is forked from a
+    process whose Typst compiler (keys.pdf) has started threads; it must still finish."""
+    roster = write_roster(tmp_path / "one.csv", [("s1", "Ada")])
+    script = ("import sys; from pathlib import Path\n"
+              "from generator.batch import BatchRequest, run_batch\n"
+              "from generator.config import DEFAULT_CONFIG\n"
+              "for out in ('one', 'two'):\n"
+              f"    run_batch(BatchRequest(Path({str(roster)!r}), Path({str(secrets_dir / 'a.key')!r}),\n"
+              f"              Path({str(tmp_path)!r}) / out, DEFAULT_CONFIG, jobs=2))\n")
+    code, _, err = run_killable(["-c", script], timeout=15)
+    assert code == 0, f"the second batch did not finish in 15 s (a deadlock after fork?) {err}"
