@@ -1,57 +1,131 @@
-"""keys.pdf: every student's key in one instructor document, with a contents page.
+"""keys.pdf: every student's key in one instructor document, with contents pages.
 
-The keys are already typeset (students/<stem>-key.pdf); Typst embeds their pages as
-images, so this costs a fraction of typesetting them again."""
+The keys are already typeset (students/<stem>-key.pdf): pdfmerge appends their pages
+unchanged, one file at a time. Typst sets only the contents, in chunks of a fixed number
+of students each (one Typst document per chunk, each starting a new page): a single
+table of the whole class would make Typst's memory grow with the class. Bookmarks: the
+contents, then one per student. Memory stays flat however large the class."""
 from __future__ import annotations
 
 import datetime
+import itertools
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import typst
 
-from . import fonts
+from . import fonts, pdfmerge
 from .errors import PsetError
-from .export import write_atomic
-from .typst_text import string_literal, text
+from .typst_text import _isolated, text
 
-_HEAD = """#set document(title: "Answer keys", date: none)
+TITLE = "Answer keys"
+# Students per contents chunk: one page with room for a few wrapped long names, so a
+# chunk rarely spills onto a second page (it may: the page numbers still come out right).
+ROWS_PER_CHUNK = 25
+_FIXED_TIMESTAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+_SETUP = """#set document(title: "Answer keys", date: none)
 #set page(paper: "us-letter", margin: 1in,
   footer: context [#set text(8.5pt, fill: luma(90)); #h(1fr) #counter(page).display() #h(1fr)])
 #set text(font: {fonts}, size: 10pt)
-#text(17pt, weight: "bold")[Answer keys] \\
+#set table.cell(breakable: false)
+#counter(page).update({first_page})
+"""
+_TITLE = """#text(17pt, weight: "bold")[Answer keys] \\
 #text(9pt)[One key per student, in roster order. Each key's own page numbers are in its footer.]
 #v(0.6em)
 """
+_TABLE = """#table(columns: (auto, 1fr, auto, auto, auto), stroke: 0.4pt + luma(150), inset: 4pt,
+  table.header([*\\#*], [*Student*], [*ID*], [*Variant*], [*Page*]),
+"""
 
 
-def keys_source(rows: list[dict]) -> str:
-    parts = [_HEAD.format(fonts=fonts.typst_font_list()), "#table(columns: (auto, 1fr, auto, auto, auto), stroke: 0.4pt + luma(150), inset: 4pt,\n"
-                    "  table.header([*\\#*], [*Student*], [*ID*], [*Variant*], [*Page*]),\n"]
-    for i, row in enumerate(rows, start=1):
+def contents_source(rows: list[dict], key_starts: list[int], first_number: int = 1, first_page: int = 1) -> str:
+    """One contents chunk: rows numbered from first_number, key_starts are their 1-based
+    pages in keys.pdf, first_page is this chunk's own first page (the title comes on page 1)."""
+    parts = [_SETUP.format(fonts=fonts.typst_font_list(), first_page=first_page),
+             _TITLE if first_number == 1 else "", _TABLE]
+    for i, (row, page) in enumerate(zip(rows, key_starts, strict=True), start=first_number):
         parts.append(f"  [{i}], [{text(row['name'])}], [{text(row['student_id'])}], [{text(row['variant'])}],"
-                     f" [#context link(label(\"k{i}\"), str(counter(page).at(label(\"k{i}\")).first()))],\n")
+                     f" [{page}],\n")
     parts.append(")\n")
-    for i, row in enumerate(rows, start=1):
-        path = string_literal("/" + row["key_pdf"])
-        pages = int(row.get("key_pages") or 0)
-        if pages < 1:
-            raise PsetError(f"manifest: no page count for {row['student_id']!r}; rerun with --force")
-        for page in range(1, pages + 1):
-            marker = ""
-            if page == 1:
-                marker = (f"#place(hide[#heading(outlined: true, bookmarked: true)[{text(row['name'])} "
-                          f"({text(row['student_id'])})]])#metadata(none) <k{i}>")
-            parts.append(f"#page(margin: 0pt, footer: none)[{marker}#image({path}, page: {page}, "
-                         "width: 100%, height: 100%)]\n")
     return "".join(parts)
 
 
+def key_page_counts(rows: list[dict]) -> list[int]:
+    counts = []
+    for row in rows:
+        try:
+            pages = int(row.get("key_pages") or 0)
+        except ValueError:
+            pages = 0
+        if pages < 1:
+            raise PsetError(f"manifest: no page count for {row['student_id']!r}; rerun with --force")
+        counts.append(pages)
+    return counts
+
+
+def first_pages(contents_pages: int, key_pages: list[int]) -> list[int]:
+    """1-based page of keys.pdf where each key starts: after the contents and earlier keys."""
+    starts, page = [], contents_pages + 1
+    for n in key_pages:
+        starts.append(page)
+        page += n
+    return starts
+
+
+class Contents:
+    """The contents chunks of one keys.pdf, set by one Typst compiler."""
+
+    def __init__(self, compiler: typst.Compiler, rows: list[dict], key_pages: list[int]):
+        self.compiler, self.rows = compiler, rows
+        self.chunks = [range(i, min(i + ROWS_PER_CHUNK, len(rows))) for i in range(0, max(len(rows), 1),
+                                                                                    ROWS_PER_CHUNK)]
+        # The page numbers in the table depend on how many pages the contents take: guess
+        # one page per chunk, typeset, and again with the count found until the two agree.
+        self.pages = len(self.chunks)
+        for _ in range(4):
+            self.key_starts = first_pages(self.pages, key_pages)
+            self.chunk_pages = [pdfmerge.count_pages(pdf, "keys.pdf contents") for pdf in self.pdfs()]
+            if sum(self.chunk_pages) == self.pages:
+                return
+            self.pages = sum(self.chunk_pages)
+        raise PsetError("keys.pdf: the contents' page count does not settle")
+
+    def pdfs(self) -> Iterator[bytes]:
+        """Each chunk's PDF, typeset on demand (so only one is in memory at a time)."""
+        page = 1
+        for chunk in self.chunks:
+            source = contents_source([self.rows[i] for i in chunk], self.key_starts[chunk.start:chunk.stop],
+                                     chunk.start + 1, page)
+            try:
+                pdf = self.compiler.compile(input=source.encode("utf-8"), format="pdf",
+                                            timestamp=_FIXED_TIMESTAMP, pdf_tags=False)
+            except typst.TypstError as e:
+                raise PsetError(f"keys.pdf: typst could not set the contents: {e.message}") from e
+            yield pdf
+            page += pdfmerge.count_pages(pdf, "keys.pdf contents")
+
+
+def bookmark(row: dict) -> str:
+    # Isolated like on the page, so a right-to-left override in a name cannot flip the id.
+    return f"{_isolated(row['name'])} ({_isolated(row['student_id'])})"
+
+
+def key_path(out: Path, row: dict) -> Path:
+    path = out / row["key_pdf"]
+    if out.resolve() not in path.resolve().parents:
+        raise PsetError(f"manifest: key_pdf {row['key_pdf']!r} of {row['student_id']!r} is outside {out}")
+    return path
+
+
 def write_keys_pdf(out: Path, rows: list[dict]) -> None:
-    source = keys_source(rows)
-    try:
-        pdf = typst.Compiler(root=str(out), ignore_system_fonts=True, font_paths=fonts.font_paths()).compile(
-            input=source.encode("utf-8"), format="pdf",
-            timestamp=datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc), pdf_tags=False)
-    except typst.TypstError as e:
-        raise PsetError(f"keys.pdf: typst could not combine the keys: {e.message}") from e
-    write_atomic(out / "keys.pdf", pdf)
+    key_pages = key_page_counts(rows)
+    paths = [key_path(out, row) for row in rows]
+    # An empty compile root: nothing a roster can name (#read, #image) is there to be found.
+    with tempfile.TemporaryDirectory(prefix="make-pset-keys-") as root:
+        compiler = typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
+        contents = Contents(compiler, rows, key_pages)
+        outline = [("Contents", 0)] + [(bookmark(row), start - 1) for row, start in zip(rows, contents.key_starts)]
+        pdfmerge.merge(out / "keys.pdf", itertools.chain(contents.pdfs(), paths), outline, title=TITLE,
+                       expected_pages=[*contents.chunk_pages, *key_pages])

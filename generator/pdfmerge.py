@@ -1,0 +1,373 @@
+"""Concatenate PDFs written by Typst into one file, streaming: memory stays flat however
+many parts there are.
+
+Only the shape Typst writes is accepted (checked, else a one-line PsetError): a classic
+``xref`` table, generation-0 objects, no object or cross-reference streams, no
+encryption, no incremental updates, and a page tree without inherited attributes. Each
+part is read whole (one at a time), its objects reachable from its pages are renumbered
+by a running base and written straight to the output; its Catalog, Info, Outlines,
+metadata and anything else unreachable from the pages are dropped. Stream data is copied
+byte for byte; references ``N 0 R`` are rewritten only outside strings and comments."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from array import array
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterable, Sequence
+
+from .errors import PsetError
+
+_WS = rb"[\x00\t\n\x0c\r ]"
+_REGULAR = rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]"
+_AT_TOKEN = rb"(?<![^\x00\t\n\x0c\r ()<>\[\]{}%])"   # after whitespace or a delimiter other than "/"
+_TOKENS = re.compile(
+    rb"(?P<dict><<)|(?P<hex><)|(?P<str>\()|(?P<comment>%)"
+    + rb"|" + _AT_TOKEN + rb"(?P<ref>(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+R)(?!" + _REGULAR + rb")"
+    + rb"|" + _AT_TOKEN + rb"(?P<stream>stream(?:\r\n|\n))"
+    + rb"|" + _AT_TOKEN + rb"(?P<endobj>endobj)(?!" + _REGULAR + rb")")
+_STRING_SPECIAL = re.compile(rb"[()\\]")
+_OBJ_HEAD = re.compile(rb"(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj(?!" + _REGULAR + rb")")
+_SUBSECTION = re.compile(_WS + rb"*(\d+) (\d+)" + _WS + rb"*?\r?\n")
+_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])(?:\r\n| \n| \r|\n)")
+_KID = re.compile(rb"(\d+)" + _WS + rb"+0" + _WS + rb"+R")
+_ENDSTREAM = re.compile(_WS + rb"*endstream")
+_INHERITED = (b"Resources", b"MediaBox", b"CropBox", b"Rotate")
+_CATALOG_UNSUPPORTED = (b"Names", b"Dests", b"AcroForm")
+CATALOG, ROOT_PAGES, OUTLINES, INFO, FIRST_FREE = 1, 2, 3, 4, 5
+
+
+class _Damaged(Exception):
+    def __init__(self, problem: str, offset: int | None = None):
+        super().__init__(problem if offset is None else f"{problem} (byte {offset})")
+
+
+@dataclass
+class _Object:
+    head: bytes                             # between "obj" and the stream/endobj keyword
+    refs: list[tuple[int, int, int]]        # (start, end, object number) of each "N 0 R" in head
+    top: bytes                              # head with strings blanked and nested dicts removed
+    stream: tuple[int, int] | None          # span of the stream data in the file
+
+
+def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None, int]:
+    """From pos: references and masked text up to the stream/endobj keyword (or end)."""
+    start, refs, masked, last = pos, [], [], pos
+    while True:
+        m = _TOKENS.search(data, pos, end)
+        if m is None:
+            masked.append(data[last:end])
+            return end, refs, _top_level(b"".join(masked)), None, end
+        kind = m.lastgroup
+        if kind in ("stream", "endobj"):
+            masked.append(data[last:m.start()])
+            return m.start(), refs, _top_level(b"".join(masked)), kind, m.end()
+        if kind == "dict":
+            pos = m.end()
+            continue
+        if kind == "ref":
+            refs.append((m.start() - start, m.end() - start, int(m.group(6)), int(m.group(7))))
+            pos = m.end()
+            continue
+        if kind == "hex":
+            close = data.find(b">", m.end(), end)
+            if close < 0:
+                raise _Damaged("unterminated hex string", m.start())
+            pos = close + 1
+        elif kind == "comment":
+            eol = re.compile(rb"[\r\n]").search(data, m.end(), end)
+            pos = eol.start() if eol else end
+        else:
+            pos = _skip_string(data, m.end(), end)
+        masked.append(data[last:m.start()] + b"()")
+        last = pos
+
+
+def _skip_string(data: bytes, pos: int, end: int) -> int:
+    """Past the literal string opened just before pos (balanced parentheses, escapes)."""
+    depth = 1
+    while depth:
+        m = _STRING_SPECIAL.search(data, pos, end)
+        if m is None:
+            raise _Damaged("unterminated string", pos)
+        c = data[m.start()]
+        if c == 0x5C:
+            pos = m.start() + 2
+            continue
+        depth += 1 if c == 0x28 else -1
+        pos = m.end()
+    return pos
+
+
+def _top_level(masked: bytes) -> bytes:
+    """The outermost dictionary's own text: nested dictionaries dropped."""
+    out, depth, last = [], 0, 0
+    for m in re.finditer(rb"<<|>>", masked):
+        if m.group() == b"<<":
+            depth += 1
+            if depth == 2:
+                out.append(masked[last:m.start()])
+        else:
+            if depth == 2:
+                last = m.end()
+            depth -= 1
+    if depth <= 1:
+        out.append(masked[last:])
+    return b"".join(out)
+
+
+def _value(top: bytes, key: bytes, what: bytes) -> re.Match | None:
+    return re.search(b"/" + key + rb"(?!" + _REGULAR + rb")" + _WS + rb"*" + what, top)
+
+
+def _ref(top: bytes, key: bytes) -> int | None:
+    m = _value(top, key, rb"(\d+)" + _WS + rb"+0" + _WS + rb"+R")
+    return int(m.group(1)) if m else None
+
+
+def _has(top: bytes, key: bytes) -> bool:
+    return _value(top, key, b"") is not None
+
+
+def _type(top: bytes) -> bytes | None:
+    m = _value(top, b"Type", rb"/(" + _REGULAR + rb"*)")
+    return m.group(1) if m else None
+
+
+class _Reader:
+    """One input PDF in memory: its xref table and objects, parsed on demand."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        if not re.match(rb"%PDF-1\.[0-7]\b", data):
+            raise _Damaged("not a PDF 1.0-1.7 file (no %PDF-1.x header)")
+        tail_at = max(0, len(data) - 1024)
+        i = data.rfind(b"startxref", tail_at)
+        m = re.compile(rb"startxref" + _WS + rb"+(\d+)").match(data, i) if i >= 0 else None
+        if m is None:
+            raise _Damaged("no startxref at the end (truncated?)")
+        xref = int(m.group(1))
+        if _OBJ_HEAD.match(data, xref):
+            raise _Damaged("uses a cross-reference stream, which is not supported", xref)
+        if not data.startswith(b"xref", xref):
+            raise _Damaged("startxref does not point at an xref table", xref)
+        self.offsets: dict[int, int] = {}
+        pos = xref + 4
+        while (sub := _SUBSECTION.match(data, pos)) is not None:
+            first, count = int(sub.group(1)), int(sub.group(2))
+            pos = sub.end()
+            for n in range(first, first + count):
+                e = _ENTRY.match(data, pos)
+                if e is None:
+                    raise _Damaged("malformed xref entry", pos)
+                pos = e.end()
+                if e.group(3) == b"n":
+                    if e.group(2) != b"00000":
+                        raise _Damaged(f"object {n} has a generation number, which is not supported", pos)
+                    self.offsets[n] = int(e.group(1))
+        t = re.compile(_WS + rb"*trailer").match(data, pos)
+        if t is None:
+            raise _Damaged("no trailer after the xref table", pos)
+        _, _, top, _, _ = _scan(data, t.end(), i)
+        for key, problem in ((b"Encrypt", "is encrypted"), (b"Prev", "has incremental updates"),
+                             (b"XRefStm", "uses a cross-reference stream")):
+            if _has(top, key):
+                raise _Damaged(f"{problem}, which is not supported")
+        root = _ref(top, b"Root")
+        if root is None:
+            raise _Damaged("the trailer names no /Root")
+        catalog = self.object(root)
+        for key in _CATALOG_UNSUPPORTED:
+            if _has(catalog.top, key):
+                raise _Damaged(f"its catalog has /{key.decode()}, which merging would break")
+        pages = _ref(catalog.top, b"Pages")
+        if pages is None:
+            raise _Damaged("its catalog names no /Pages")
+        self.tree_nodes: list[int] = []
+        self.pages: list[int] = []
+        self._walk(pages)
+
+    def object(self, n: int) -> _Object:
+        at = self.offsets.get(n)
+        if at is None:
+            raise _Damaged(f"object {n} is referred to but missing")
+        m = _OBJ_HEAD.match(self.data, at)
+        if m is None or int(m.group(1)) != n:
+            raise _Damaged(f"the xref offset of object {n} is wrong", at)
+        end, refs, top, kind, after = _scan(self.data, m.end(), len(self.data))
+        if kind is None:
+            raise _Damaged(f"object {n} never ends", at)
+        stream = None
+        if kind == "stream":
+            length = self._length(top, n)
+            stream = (after, after + length)
+            tail = _ENDSTREAM.match(self.data, after + length)
+            if tail is None:
+                raise _Damaged(f"object {n}: stream /Length does not end at endstream", after)
+        return _Object(self.data[m.end():end], refs, top, stream)
+
+    def _length(self, top: bytes, n: int) -> int:
+        direct = _value(top, b"Length", rb"(\d+)(?![0-9])(?!" + _WS + rb"+\d+" + _WS + rb"+R)")
+        if direct:
+            return int(direct.group(1))
+        indirect = _ref(top, b"Length")
+        if indirect is not None and indirect != n:
+            value = self.object(indirect)
+            if value.stream is None and value.head.strip().isdigit():
+                return int(value.head.strip())
+        raise _Damaged(f"object {n}: stream without a usable /Length")
+
+    def _walk(self, root: int) -> None:
+        """Pages in order, depth first (a stack, not recursion: a hostile tree may be deep)."""
+        stack, seen = [root], set()
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                raise _Damaged(f"the page tree loops at object {n}")
+            seen.add(n)
+            node = self.object(n)
+            kind = _type(node.top)
+            if kind == b"Page":
+                self.pages.append(n)
+                continue
+            if kind != b"Pages":
+                raise _Damaged(f"object {n} in the page tree is neither /Page nor /Pages")
+            for key in _INHERITED:
+                if _has(node.top, key):
+                    raise _Damaged(f"page tree node {n} has inherited /{key.decode()}, which is not supported")
+            self.tree_nodes.append(n)
+            kids = _value(node.top, b"Kids", rb"\[([^\]]*)\]")
+            if kids is None:
+                raise _Damaged(f"page tree node {n} has no /Kids")
+            stack.extend(reversed([int(k) for k in _KID.findall(kids.group(1))]))
+
+
+class _Out:
+    """The output file, with the current offset and a running hash (for the document /ID)."""
+
+    def __init__(self, f: BinaryIO):
+        self.f, self.pos, self.sha = f, 0, hashlib.sha256()
+
+    def write(self, b: bytes | memoryview) -> None:
+        self.f.write(b)
+        self.sha.update(b)
+        self.pos += len(b)
+
+
+def _copy_part(out: _Out, reader: _Reader, base: int, offsets: array, pages: array) -> int:
+    """Write the part's objects reachable from its pages; return the next free number."""
+    objects: dict[int, _Object] = {}
+    queue = deque(reader.pages)
+    parents = set(reader.tree_nodes)
+    while queue:
+        n = queue.popleft()
+        if n in objects or n in parents:
+            continue
+        obj = objects[n] = reader.object(n)
+        queue.extend(target for _, _, target, _ in obj.refs)
+    number = {ref: ROOT_PAGES for ref in parents}
+    number.update((old, base + i) for i, old in enumerate(sorted(objects)))
+    data = memoryview(reader.data)
+    for old in sorted(objects):
+        obj = objects[old]
+        offsets.append(out.pos)
+        pieces, last = [b"%d 0 obj" % number[old]], 0
+        for start, end, target, gen in obj.refs:
+            if gen != 0:
+                raise _Damaged(f"object {old} refers to {target} {gen} R, which is not supported")
+            pieces += [obj.head[last:start], b"%d 0 R" % number[target]]
+            last = end
+        pieces.append(obj.head[last:])
+        out.write(b"".join(pieces))
+        if obj.stream:
+            out.write(b"stream\n")
+            out.write(data[obj.stream[0]:obj.stream[1]])
+            out.write(b"\nendstream\nendobj\n")
+        else:
+            out.write(b"endobj\n")
+    pages.extend(number[p] for p in reader.pages)
+    return base + len(objects)
+
+
+def pdf_text_string(text: str) -> bytes:
+    """Any text as a PDF text string: UTF-16BE with byte-order mark, in hex (no escaping)."""
+    return b"<FEFF" + text.encode("utf-16-be", errors="replace").hex().upper().encode() + b">"
+
+
+def count_pages(data: bytes, name: str = "PDF") -> int:
+    try:
+        return len(_Reader(data).pages)
+    except _Damaged as e:
+        raise PsetError(f"{name}: cannot merge: {e}") from None
+
+
+def merge(out_path: Path, parts: Iterable[Path | bytes], outline: Sequence[tuple[str, int]], *,
+          title: str | None = None, expected_pages: Sequence[int] | None = None) -> int:
+    """Write parts' pages in order to out_path (atomically) with a flat outline of
+    (title, 0-based page index) entries; return the page count. expected_pages, if given,
+    is each part's page count (a part that differs is refused)."""
+    out_path = Path(out_path)
+    tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as f:
+            total = _write(_Out(f), parts, outline, title, expected_pages)
+        os.replace(str(tmp), str(out_path))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return total
+
+
+def _write(out: _Out, parts, outline, title, expected_pages) -> int:
+    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets, pages = array("q", [0] * FIRST_FREE), array("q")
+    base = FIRST_FREE
+    for i, part in enumerate(parts):
+        name = str(part) if isinstance(part, Path) else f"part {i + 1} (in memory)"
+        try:
+            reader = _Reader(part.read_bytes() if isinstance(part, Path) else bytes(part))
+            if expected_pages is not None and len(reader.pages) != expected_pages[i]:
+                raise _Damaged(f"has {len(reader.pages)} pages, expected {expected_pages[i]}")
+            base = _copy_part(out, reader, base, offsets, pages)
+        except _Damaged as e:
+            raise PsetError(f"{name}: cannot merge: {e}") from None
+        except OSError as e:
+            raise PsetError(f"{name}: cannot read: {e.strerror or e}") from None
+        del reader
+    first_item = base
+    for k, (text, page) in enumerate(outline):
+        if not 0 <= page < len(pages):
+            raise PsetError(f"outline entry {text!r} points at page {page + 1} of {len(pages)}")
+        links = b"".join(b"/%s %d 0 R" % (key, first_item + k + step)
+                         for key, step, ok in ((b"Prev", -1, k > 0), (b"Next", 1, k + 1 < len(outline))) if ok)
+        offsets.append(out.pos)
+        out.write(b"%d 0 obj\n<</Title %s/Parent %d 0 R%s/Dest[%d 0 R/Fit]>>\nendobj\n"
+                  % (first_item + k, pdf_text_string(text), OUTLINES, links, pages[page]))
+    size = first_item + len(outline)
+
+    def fixed(n: int, body: bytes) -> None:
+        offsets[n] = out.pos
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (n, body))
+
+    fixed(INFO, b"<<%s>>" % (b"/Title" + pdf_text_string(title) if title is not None else b""))
+    fixed(OUTLINES, b"<</Type/Outlines/First %d 0 R/Last %d 0 R/Count %d>>" % (first_item, size - 1, len(outline))
+          if outline else b"<</Type/Outlines/Count 0>>")
+    offsets[ROOT_PAGES] = out.pos
+    out.write(b"%d 0 obj\n<</Type/Pages/Count %d/Kids[" % (ROOT_PAGES, len(pages)))
+    for k in range(0, len(pages), 1024):
+        out.write(b" ".join(b"%d 0 R" % p for p in pages[k:k + 1024]) + b" ")
+    out.write(b"]>>\nendobj\n")
+    fixed(CATALOG, b"<</Type/Catalog/Pages %d 0 R/Outlines %d 0 R%s>>"
+          % (ROOT_PAGES, OUTLINES, b"/PageMode/UseOutlines" if outline else b""))
+    doc_id = out.sha.hexdigest()[:32].upper().encode()   # a hash of the content: same inputs, same bytes
+    xref = out.pos
+    out.write(b"xref\n0 %d\n0000000000 65535 f\r\n" % size)
+    for k in range(1, size, 4096):
+        out.write(b"".join(b"%010d 00000 n\r\n" % offsets[n] for n in range(k, min(size, k + 4096))))
+    out.write(b"trailer\n<</Size %d/Root %d 0 R/Info %d 0 R/ID[<%s><%s>]>>\nstartxref\n%d\n%%%%EOF\n"
+              % (size, CATALOG, INFO, doc_id, doc_id, xref))
+    return len(pages)
