@@ -336,3 +336,52 @@ def test_validation_accuracy_axis_starts_at_zero():
     code = curves_plot([1, 2, 3, 4], [1.0, 0.6, 0.5, 0.45], [0.2, 0.35, 0.4, 0.4])
     assert code.count("[$0$]") == 2  # both panels' y axes start at 0
     assert code.count("[$0.2$]") == 1 and "[$0.4$]" in code
+
+
+@pytest.mark.parametrize("family", ["mlp", "dag"])
+def test_question_and_key_share_one_layout(graphs, layouts, family):
+    """The key's figure is the question's with the notes added: every node, edge and
+    other label in the same place, the same size."""
+    noted = 0
+    for plain, key in zip(layouts[(family, False)], layouts[(family, True)]):
+        assert [(s.name, s.cx, s.cy, s.w, s.h) for s in plain.shapes] == \
+            [(s.name, s.cx, s.cy, s.w, s.h) for s in key.shapes]
+        assert [e.points for e in plain.edges] == [e.points for e in key.edges]
+        assert (plain.width, plain.height) == (key.width, key.height)
+        assert [lab for lab in key.labels if lab.kind != "note"] == plain.labels
+        assert all(lab.fill for lab in key.labels if lab.kind == "note")
+        noted += any(lab.kind == "note" for lab in key.labels)
+    assert noted > 0.9 * len(layouts[(family, True)])
+
+
+def test_layout_cache_is_by_content_and_bounded(graphs):
+    from generator.figures import clear_cache, diagrams, shared_layout
+    clear_cache()
+    a, b = build_pset(42).problem("q3b").graph, build_pset(42).problem("q3b").graph
+    assert a is not b and shared_layout(a, "dag") is shared_layout(b, "dag")  # equal graphs: one layout
+    assert shared_layout(a, "dag", show_input_values=False) is not shared_layout(a, "dag")
+    lay = graph_layout(a, "dag")  # a copy: changing it leaves the cached layout alone
+    lay.shapes[0].cx += 5.0
+    lay.labels.clear()
+    assert graph_layout(a, "dag").shapes[0].cx != lay.shapes[0].cx and graph_layout(a, "dag").labels
+    for g in graphs["mlp"][:diagrams.CACHE_SIZE + 5]:
+        shared_layout(g, "mlp")
+    assert len(diagrams._cache) == diagrams.CACHE_SIZE
+
+
+def test_figure_code_is_the_same_in_another_process():
+    """Cached or not, in this process or a fresh one: byte-identical code."""
+    import hashlib
+    import subprocess
+    import sys
+    from generator.figures import clear_cache
+    script = ("import hashlib; from generator.pset import build_pset; from generator.figures import graph_figure\n"
+              "p = build_pset(7).problem('q3b')\n"
+              "print(hashlib.sha256((graph_figure(p.graph, 'dag') + graph_figure(p.graph, 'dag', "
+              "name_intermediates=True)).encode()).hexdigest())")
+    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+    p = build_pset(7).problem("q3b")
+    clear_cache()
+    first = graph_figure(p.graph, "dag") + graph_figure(p.graph, "dag", name_intermediates=True)
+    again = graph_figure(p.graph, "dag") + graph_figure(p.graph, "dag", name_intermediates=True)  # cached
+    assert first == again and hashlib.sha256(first.encode()).hexdigest() == other

@@ -5,13 +5,15 @@ shapes, text labels and edge polylines, all with explicit boxes."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 Point = tuple[float, float]
 
 
-@dataclass(frozen=True)
-class Box:
+class Box(NamedTuple):
+    """An axis-parallel box (a tuple: cheap to make, which the label search does a lot)."""
+
     x0: float
     y0: float
     x1: float
@@ -35,9 +37,14 @@ class Box:
 def segment_hits_box(p: Point, q: Point, box: Box) -> bool:
     """Whether the segment pq meets the (open) box: Liang-Barsky clipping."""
     (x0, y0), (x1, y1) = p, q
+    bx0, by0, bx1, by1 = box
+    # the segment's bounding box misses the open box: no crossing (the common case, cheaply)
+    if (x0 <= bx0 and x1 <= bx0) or (x0 >= bx1 and x1 >= bx1) or (y0 <= by0 and y1 <= by0) \
+            or (y0 >= by1 and y1 >= by1):
+        return False
     dx, dy = x1 - x0, y1 - y0
     t0, t1 = 0.0, 1.0
-    for denom, num in ((-dx, x0 - box.x0), (dx, box.x1 - x0), (-dy, y0 - box.y0), (dy, box.y1 - y0)):
+    for denom, num in ((-dx, x0 - bx0), (dx, bx1 - x0), (-dy, y0 - by0), (dy, by1 - y0)):
         if abs(denom) < 1e-12:
             if num <= 0:
                 return False
@@ -133,9 +140,9 @@ class Shape:
 @dataclass
 class Label:
     """Text beside a node or an edge; the box is what it may not share with anything else.
-    kind: "name" (names its owner node) or "tag" (marks the operand of the edge
-    "src->dst" it is owned by); fill: a Typst colour, or "" for black."""
-
+    kind: "name" (names its owner node), "note" (names its owner node in the key only)
+    or "tag" (marks the operand of the edge "src->dst" it is owned by); fill: a Typst
+    colour, or "" for black."""
 
     owner: str
     text: str
@@ -174,6 +181,13 @@ class Layout:
     def shape(self, name: str) -> Shape:
         return next(s for s in self.shapes if s.name == name)
 
+    def copy(self, notes: bool = True) -> "Layout":
+        """An independent copy (a cached layout is never handed out itself); without the
+        key's notes when ``notes`` is False, every other position unchanged."""
+        return Layout(self.width, self.height, [replace(s) for s in self.shapes],
+                      [replace(lab) for lab in self.labels if notes or lab.kind != "note"],
+                      [Edge(e.src, e.dst, list(e.points)) for e in self.edges])
+
     def translate(self, dx: float, dy: float) -> None:
         for s in self.shapes:
             s.cx, s.cy = s.cx + dx, s.cy + dy
@@ -197,15 +211,17 @@ def problems(layout: Layout, edge_clearance: float = 0.0) -> list[str]:
             # a label may sit in the corner of a circle's bounding square, clear of the circle
             if a.overlaps(b) and (sa is None or sb is not None or sa.kind != "circle" or sa.gap_to(b) <= 0):
                 found.append(f"{na} overlaps {nb}")
+    grown = [(s.name, s.box.grown(edge_clearance)) for s in layout.shapes]
+    label_boxes = [(lab, lab.box) for lab in layout.labels]
     for e in layout.edges:
         for p, q in e.segments():
-            for s in layout.shapes:
-                if s.name not in (e.src, e.dst) and segment_hits_box(p, q, s.box.grown(edge_clearance)):
-                    found.append(f"edge {e.src}->{e.dst} passes through node {s.name}")
-            for lab in layout.labels:
+            for name, box in grown:
+                if name not in (e.src, e.dst) and segment_hits_box(p, q, box):
+                    found.append(f"edge {e.src}->{e.dst} passes through node {name}")
+            for lab, box in label_boxes:
                 if lab.backed and lab.owner == f"{e.src}->{e.dst}":
                     continue
-                if segment_hits_box(p, q, lab.box):
+                if segment_hits_box(p, q, box):
                     found.append(f"edge {e.src}->{e.dst} crosses label {lab.text} of {lab.owner}")
             for x, y in (p, q):
                 if not (-1e-9 <= x <= layout.width + 1e-9 and -1e-9 <= y <= layout.height + 1e-9):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from . import clarity
-from .geometry import Box, Edge, Label, Layout, Shape, segment_hits_box
+from .geometry import Box, Edge, Label, Layout, Point, Shape, polyline_distance, segment_hits_box
 
 AMBIGUOUS = 50  # a label nearer something else than its owner misleads: worse than a crossing
 
@@ -40,29 +40,105 @@ def candidates(box: Box, w: float, h: float, prefer: str, gap: float):
     return out
 
 
-def collisions(box: Box, shapes: list[Shape], labels: list[Label], edges: list[Edge], pad: float) -> int:
-    # Covering a node or a label is far worse than being crossed by an edge.
-    n = 100 * (sum(box.overlaps(s.box, pad) and s.gap_to(box) < pad for s in shapes)
-               + sum(box.overlaps(lab.box, pad) for lab in labels))
-    grown = box.grown(pad / 2)
-    return n + sum(segment_hits_box(p, q, grown) for e in edges for p, q in e.segments())
+class Scene:
+    """What a label must avoid, flattened once per layout (labels try many spots): node
+    outlines, edge segments with their bounding boxes for a cheap first test, and the
+    layout's labels as placed so far (read live: placing a label adds one)."""
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        # per node: its box, and what its outline needs: circle centre and radius
+        self.shapes = [(s.name, s.box, s.kind == "circle", s.cx, s.cy, s.w / 2) for s in layout.shapes]
+        self.segments = []  # (bounding box..., p, q, owner)
+        self.edges = []     # (owner, bounding box, points)
+        for e in layout.edges:
+            owner = f"{e.src}->{e.dst}"
+            for p, q in zip(e.points, e.points[1:]):
+                self.segments.append((min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1]), p, q, owner))
+            xs, ys = [x for x, _ in e.points], [y for _, y in e.points]
+            self.edges.append((owner, min(xs), min(ys), max(xs), max(ys), e.points))
+
+    def cost(self, box: Box, pad: float, bound: float, skip_edge: str | None = None) -> float:
+        """Collision cost of ``box``: 100 per node or label it covers (far worse than an
+        edge crossing it), 1 per edge segment through it (but ``skip_edge``'s); stops
+        once it reaches ``bound``."""
+        x0, y0, x1, y1 = box
+        n = 0
+        for _, (sx0, sy0, sx1, sy1), circle, cx, cy, r in self.shapes:
+            if x0 - pad < sx1 and sx0 - pad < x1 and y0 - pad < sy1 and sy0 - pad < y1 \
+                    and _outline_gap(box, circle, cx, cy, r, sx0, sy0, sx1, sy1) < pad:
+                n += 100
+        for lab in self.layout.labels:
+            hw, hh = lab.w / 2, lab.h / 2
+            if x0 - pad < lab.cx + hw and lab.cx - hw - pad < x1 and y0 - pad < lab.cy + hh and lab.cy - hh - pad < y1:
+                n += 100
+        if n >= bound:
+            return n
+        g = pad / 2
+        grown = Box(x0 - g, y0 - g, x1 + g, y1 + g)
+        gx0, gy0, gx1, gy1 = grown
+        for mx0, my0, mx1, my1, p, q, owner in self.segments:
+            if mx1 > gx0 and mx0 < gx1 and my1 > gy0 and my0 < gy1 and owner != skip_edge \
+                    and segment_hits_box(p, q, grown):
+                n += 1
+                if n >= bound:
+                    return n
+        return n
+
+    def name_is_clear(self, box: Box, owner: str, margin: float) -> bool:
+        """clarity.name_is_clear, on the flattened nodes."""
+        own = next(_outline_gap(box, circle, cx, cy, r, *sbox)
+                   for name, sbox, circle, cx, cy, r in self.shapes if name == owner)
+        return all(_outline_gap(box, circle, cx, cy, r, *sbox) >= own + margin
+                   for name, sbox, circle, cx, cy, r in self.shapes if name != owner)
+
+    def tag_is_clear(self, center: Point, owner: str, margin: float) -> bool:
+        """clarity.tag_is_clear; an edge whose bounding box is already far enough needs
+        no exact distance."""
+        px, py = center
+        own = polyline_distance(center, next(pts for name, *_, pts in self.edges if name == owner))
+        need = own + margin
+        for name, ex0, ey0, ex1, ey1, pts in self.edges:
+            if name == owner:
+                continue
+            if math.hypot(max(ex0 - px, 0.0, px - ex1), max(ey0 - py, 0.0, py - ey1)) >= need + 1e-9:
+                continue  # (the allowance: rounding never decides)
+            if polyline_distance(center, pts) < need:
+                return False
+        return True
 
 
-def place_label(label: Label, spots, layout: Layout, pad: float, required: bool = True) -> float | None:
+def _outline_gap(box: Box, circle: bool, cx: float, cy: float, r: float,
+                 sx0: float, sy0: float, sx1: float, sy1: float) -> float:
+    """Shape.gap_to, from flattened values (the same arithmetic)."""
+    if circle:
+        dx = max(box.x0 - cx, 0.0, cx - box.x1)
+        dy = max(box.y0 - cy, 0.0, cy - box.y1)
+        return max(0.0, math.hypot(dx, dy) - r)
+    dx = max(sx0 - box.x1, 0.0, box.x0 - sx1)
+    dy = max(sy0 - box.y1, 0.0, box.y0 - sy1)
+    return math.hypot(dx, dy)
+
+
+def place_label(label: Label, spots, layout: Layout, pad: float, required: bool = True,
+                scene: Scene | None = None) -> float | None:
     """Put ``label`` at the best of ``spots``; a label that is not required is left out
-    unless some spot is clean. Returns the harm done (0: a clean spot), None if left out."""
+    unless some spot is clean. Returns the harm done (0: a clean spot), None if left out.
+    ``scene``: the layout's, when the caller places many labels on one layout."""
+    scene = Scene(layout) if scene is None else scene
+    # a backed tag sits on its own edge, on a white patch: that edge does not count
+    skip = label.owner if label.backed else None
+    tag = label.kind == "tag"
     best = None
     for cx, cy in spots:
         box = Box.around(cx, cy, label.w, label.h)
-        # a backed tag sits on its own edge, on a white patch: that edge does not count
-        edges = [e for e in layout.edges if not (label.backed and f"{e.src}->{e.dst}" == label.owner)]
-        cost = collisions(box, layout.shapes, layout.labels, edges, pad)
-        if label.kind == "tag":
-            cost += AMBIGUOUS * (not clarity.tag_is_clear((cx, cy), label.owner, layout.edges,
-                                                           clarity.TAG_MARGIN + 0.03))
-        else:
-            cost += AMBIGUOUS * (not clarity.name_is_clear(box, label.owner, layout.shapes,
-                                                            clarity.NAME_MARGIN + 0.05))
+        # a spot costing as much as the best so far cannot win (the first best spot does)
+        bound = math.inf if best is None else best[0]
+        cost = scene.cost(box, pad, bound, skip)
+        if cost < bound:
+            clear = (scene.tag_is_clear((cx, cy), label.owner, clarity.TAG_MARGIN + 0.03) if tag
+                     else scene.name_is_clear(box, label.owner, clarity.NAME_MARGIN + 0.05))
+            cost += AMBIGUOUS * (not clear)
         if best is None or cost < best[0]:
             best = (cost, cx, cy)
         if cost == 0:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from . import labels, ordering, routing
+from . import labels, ordering, routing, rows
 from .geometry import Box, Label, Layout, Shape
 from .metrics import MathText
 
@@ -18,6 +18,7 @@ class LabelSpec:
     prefer: str          # "above" or "below" (the first spot tried, and room reserved), or "incoming"
     fill: str = ""       # Typst colour; "" for black
     required: bool = True  # False: left out unless a clean spot exists
+    note: bool = False     # a name only the key shows (the question draws the same layout without it)
 
 
 @dataclass
@@ -88,75 +89,56 @@ def _chains(nodes: dict[str, NodeSpec], edges: list[EdgeSpec]) -> list[list[str]
     return chains
 
 
-def _isotonic(targets: list[float], weights: list[float], seps: list[float]) -> list[float]:
-    """Least squares y close to targets with y[i+1] - y[i] >= seps[i] (pool adjacent violators)."""
-    offs = [0.0]
-    for s in seps:
-        offs.append(offs[-1] + s)
-    blocks: list[list[float]] = []  # [value, weight, count]
-    for t, w, o in zip(targets, weights, offs):
-        blocks.append([t - o, w, 1])
-        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            v2, w2, n2 = blocks.pop()
-            v1, w1, n1 = blocks.pop()
-            blocks.append([(v1 * w1 + v2 * w2) / (w1 + w2), w1 + w2, n1 + n2])
-    z = [v for v, _, n in blocks for _ in range(n)]
-    return [zi + o for zi, o in zip(z, offs)]
-
-
-def _place_rows(cols, items: dict[str, _Item], links, p: Params, center: bool) -> None:
-    def sep(a: _Item, b: _Item) -> float:
-        gap = p.row_gap if (a.node and b.node) else p.dummy_gap
-        return a.down + b.up + gap
-
-    for keys in cols:
-        y = 0.0
-        for i, k in enumerate(keys):
-            if i:
-                y += sep(items[keys[i - 1]], items[k])
-            items[k].y = y
-        mid = (items[keys[0]].y + items[keys[-1]].y) / 2 if keys else 0.0
-        for k in keys:
-            items[k].y -= mid
-    if center:
-        return
-    nbrs: dict[str, list[str]] = {}
-    for a, b in links:
-        nbrs.setdefault(a, []).append(b)
-        nbrs.setdefault(b, []).append(a)
-    for it in range(16):
-        order = range(len(cols)) if it % 2 == 0 else range(len(cols) - 1, -1, -1)
-        for c in order:
-            keys = cols[c]
-            if not keys:
-                continue
-            targets, weights = [], []
-            for k in keys:
-                ns = nbrs.get(k, [])
-                cur = items[k].y
-                targets.append((sum(items[n].y for n in ns) + 0.3 * cur) / (len(ns) + 0.3) if ns else cur)
-                weights.append(4.0 if items[k].node is None else 1.0)  # straighten long edges first
-            seps = [sep(items[a], items[b]) for a, b in zip(keys, keys[1:])]
-            for k, y in zip(keys, _isotonic(targets, weights, seps)):
-                items[k].y = y
-
-
 def layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dict | None = None) -> Layout:
-    """Lay out; when labels and margins overhang the columns past max_width, narrow the
-    column span by the overhang and lay out again. ``orders`` keeps the row orders
-    between calls on the same nodes and edges (they depend on the sweeps alone)."""
+    """Lay out (``rows`` then ``draw``). ``orders`` keeps the row orders between calls on
+    the same nodes and edges (they depend on the sweeps alone)."""
     orders = {} if orders is None else orders
-    out = _layout(nodes, edges, p, orders)
+    return draw(nodes, edges, p, rows_of(nodes, edges, p, orders))
+
+
+def draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: "_Rows") -> Layout:
+    """Draw placed rows; when labels and margins overhang the columns past max_width,
+    narrow the column span by the overhang and draw again (the rows stay: they do not
+    depend on the width)."""
+    out = _draw(nodes, edges, p, placed)
     span = p.max_width
     for _ in range(3):
         if out.width <= p.max_width + 1e-9:
             break
-        span -= out.width - p.max_width + 0.01
-        out = _layout(nodes, edges, replace(p, max_width=span), orders)
+        narrower = span - (out.width - p.max_width + 0.01)
+        if _column_gap(p, narrower, placed) == _column_gap(p, span, placed):
+            break  # the gaps are at their minimum already: the same drawing again
+        span = narrower
+        out = _draw(nodes, edges, replace(p, max_width=span), placed)
     return out
 
 
-def _layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dict) -> Layout:
+def _column_gap(p: Params, span: float, placed: "_Rows") -> float:
+    """The gap between columns that spreads them over ``span``, within [min_gap, gap]."""
+    widths = placed.widths()
+    return max(p.min_gap, min(p.gap, (span - sum(widths)) / max(len(widths) - 1, 1)))
+
+
+@dataclass
+class _Rows:
+    cols: list[list[str]]   # item keys per column, top to bottom
+    items: dict[str, _Item]
+    chains: list[list[str]]
+
+    def widths(self) -> list[float]:
+        """Each column's width: its widest node."""
+        return [max((self.items[k].node.w for k in keys if self.items[k].node), default=0.0) for keys in self.cols]
+
+    def min_height(self, margin: float) -> float:
+        """A lower bound on the drawing's height: the nodes alone (their heights do not
+        change when drawn), with the margins."""
+        nodes = [it for it in self.items.values() if it.node is not None]
+        return (max(it.y + it.node.h / 2 for it in nodes) - min(it.y - it.node.h / 2 for it in nodes)
+                + 2 * margin)
+
+
+def rows_of(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dict) -> _Rows:
+    """Every node's column and height, and the pass-through points of long edges."""
     by_name = {n.name: n for n in nodes}
     chains = _chains(by_name, edges)
     ncols = max(n.col for n in nodes) + 1
@@ -183,13 +165,21 @@ def _layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dic
                  and (dst, 1) in ends and ends[(dst, -1)] != ends[(dst, 1)]]
         cols = ordering.order(cols, links, p.sweeps, ranks, pairs, p.straight)
         orders[(p.sweeps, p.straight)] = [list(keys) for keys in cols]
-    _place_rows(cols, items, links, p, center=not p.reorder)
+    ys = rows.place(cols, {k: it.up for k, it in items.items()}, {k: it.down for k, it in items.items()},
+                    {k: it.node is not None for k, it in items.items()}, links, p.row_gap, p.dummy_gap,
+                    center=not p.reorder)
+    for k, it in items.items():
+        it.y = ys[k]
+    return _Rows(cols, items, chains)
 
-    widths = [max((items[k].node.w for k in keys if items[k].node), default=0.0) for keys in cols]
+
+def _draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: _Rows) -> Layout:
+    cols, items, chains = placed.cols, placed.items, placed.chains
+    widths = placed.widths()
     for n in nodes:  # the leaf boxes of a column share one width: a tidy column, one right edge
         if n.kind == "box":
             n.w = max(m.w for m in nodes if m.kind == "box" and m.col == n.col)
-    gap = max(p.min_gap, min(p.gap, (p.max_width - sum(widths)) / max(ncols - 1, 1)))
+    gap = _column_gap(p, p.max_width, placed)
     xs, x = [], 0.0
     for c, w in enumerate(widths):
         x += w / 2
@@ -199,16 +189,17 @@ def _layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dic
     out = Layout(0.0, 0.0)
     for n in nodes:
         out.shapes.append(Shape(n.name, n.kind, xs[n.col], items[n.name].y, n.w, n.h, n.text.markup, n.style, n.size))
+    shape = {s.name: s for s in out.shapes}
     obstacles = [(s.name, s.box.grown(0.08)) for s in out.shapes]
     for n in nodes:  # keep the reserved label room free of shortcut edges
-        s = out.shape(n.name)
+        s = shape[n.name]
         if any(lab.prefer == "above" for lab in n.labels):
             obstacles.append((n.name, Box(s.cx - 0.3, s.cy - items[n.name].up, s.cx + 0.3, s.cy)))
         if any(lab.prefer == "below" for lab in n.labels):
             obstacles.append((n.name, Box(s.cx - 0.3, s.cy, s.cx + 0.3, s.cy + items[n.name].down)))
     routes = []
     for e, chain in zip(edges, chains):
-        src, dst = out.shape(e.src), out.shape(e.dst)
+        src, dst = shape[e.src], shape[e.dst]
         via = [(src.cx, src.cy)]
         for k in chain[1:-1]:  # cross a column level, so that steep runs stay in the gaps
             c = items[k].col
@@ -222,14 +213,17 @@ def _layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dic
     out.edges = [routing.route(r, p.port_angle, p.split_angle, port) for r, port in zip(routes, ports)]
 
     # Operand tags first: which operand is which decides the answer; names have more room.
+    scene = labels.Scene(out)
     for e, edge, port in zip(edges, out.edges, ports):
         if e.tag is not None:
             w, h = e.tag.width(TAG_PT) + 0.06, TAG_H
             label = Label(f"{e.src}->{e.dst}", e.tag.markup, 0.0, 0.0, w, h, TAG_PT, "tag")
             mark = len(out.labels)
-            if labels.place_label(label, list(labels.tag_spots(edge, out.shape(e.dst), w, h, port)), out, 0.03):
+            if labels.place_label(label, list(labels.tag_spots(edge, shape[e.dst], w, h, port)), out, 0.03,
+                                  scene=scene):
                 backed = replace(label, backed=True)
-                if labels.place_label(backed, list(labels.on_edge_spots(edge, w, h)), out, 0.03, required=False) == 0:
+                if labels.place_label(backed, list(labels.on_edge_spots(edge, w, h)), out, 0.03, required=False,
+                                      scene=scene) == 0:
                     del out.labels[mark]  # the clean spot on the edge replaces the harmful one
     # Then each node's labels: its optional note (an mlp unit's z) first, so that its names
     # make room for it, unless that leaves a name no clean spot; then the note only fits in.
@@ -237,20 +231,20 @@ def _layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dic
         notes = [spec for spec in n.labels if not spec.required]
         names = [spec for spec in n.labels if spec.required]
         mark = len(out.labels)
-        costs = [_place(n, spec, out, p) for spec in notes + names]
+        costs = [_place(n, spec, out, p, scene) for spec in notes + names]
         if notes and any(costs[len(notes):]):
             del out.labels[mark:]
             for spec in names + notes:
-                _place(n, spec, out, p)
+                _place(n, spec, out, p, scene)
     _normalize(out, p.margin)
     return out
 
 
-def _place(n: NodeSpec, spec: LabelSpec, out: Layout, p: Params) -> float | None:
+def _place(n: NodeSpec, spec: LabelSpec, out: Layout, p: Params, scene: labels.Scene) -> float | None:
     w, h = label_size(spec)
-    label = Label(n.name, spec.text.markup, 0.0, 0.0, w, h, spec.size, "name", spec.fill)
+    label = Label(n.name, spec.text.markup, 0.0, 0.0, w, h, spec.size, "note" if spec.note else "name", spec.fill)
     spots = labels.candidates(out.shape(n.name).box, w, h, spec.prefer, 2 * p.label_pad)
-    return labels.place_label(label, spots, out, p.label_pad, spec.required)
+    return labels.place_label(label, spots, out, p.label_pad, spec.required, scene)
 
 
 def _normalize(out: Layout, margin: float) -> None:

@@ -11,22 +11,54 @@ def _positions(cols: list[list[str]]) -> dict[str, int]:
     return {k: i for keys in cols for i, k in enumerate(keys)}
 
 
-def _cost(cols, links, pairs, straight: float) -> float:
-    pos = _positions(cols)
-    col_of = {k: c for c, keys in enumerate(cols) for k in keys}
-    by_col: dict[int, list[tuple[int, int]]] = {}
-    for a, b in links:
-        by_col.setdefault(col_of[a], []).append((pos[a], pos[b]))
-    total = 0
-    for c in sorted(by_col):
-        found = by_col[c]
-        for i, (a1, b1) in enumerate(found):
-            for a2, b2 in found[i + 1:]:
-                total += (a1 - a2) * (b1 - b2) < 0
-    # Among orders with as many crossings, the one with the straightest edges.
-    size = {k: len(keys) for keys in cols for k in keys}
-    bend = sum(abs((pos[a] + 0.5) / size[a] - (pos[b] + 0.5) / size[b]) for a, b in links)
-    return total + PAIR_WEIGHT * sum(pos[up] > pos[down] for up, down in pairs) + straight * bend
+class _Cost:
+    """The cost of a row order: crossings between consecutive columns, operand pairs
+    upside down, and (a tie-break) bends. What does not depend on the order (which
+    column each link leaves, the column sizes, each key's neighbours) is worked out
+    once: the sweeps and swaps ask for the cost of many orders of the same columns."""
+
+    def __init__(self, cols: list[list[str]], links, pairs, straight: float):
+        col_of = {k: c for c, keys in enumerate(cols) for k in keys}
+        by_col: dict[int, list[tuple[str, str]]] = {}
+        self.preds: dict[str, list[str]] = {}
+        self.succs: dict[str, list[str]] = {}
+        for a, b in links:
+            by_col.setdefault(col_of[a], []).append((a, b))
+            self.succs.setdefault(a, []).append(b)
+            self.preds.setdefault(b, []).append(a)
+        self.groups = [by_col[c] for c in sorted(by_col)]
+        size = {k: len(keys) for keys in cols for k in keys}
+        self.links = [(a, b, size[a], size[b]) for a, b in links]
+        self.pairs, self.straight = pairs, straight
+
+    def __call__(self, cols: list[list[str]]) -> float:
+        pos = _positions(cols)
+        return self.total(pos, self.crossings(pos))
+
+    def crossings(self, pos: dict[str, int]) -> int:
+        total = 0
+        for group in self.groups:
+            found = [(pos[a], pos[b]) for a, b in group]
+            for i, (a1, b1) in enumerate(found):
+                for a2, b2 in found[i + 1:]:
+                    total += (a1 - a2) * (b1 - b2) < 0
+        return total
+
+    def swap_change(self, pos: dict[str, int], upper: str, lower: str) -> int:
+        """How many more crossings there are once neighbours ``upper`` and ``lower``
+        (just below it) swap: only pairs of a link of one and a link of the other, on
+        the same side, change (they cross before or after the swap, never both)."""
+        change = 0
+        for side in (self.preds, self.succs):
+            for x in side.get(upper, ()):
+                for y in side.get(lower, ()):
+                    change += (pos[x] < pos[y]) - (pos[x] > pos[y])
+        return change
+
+    def total(self, pos: dict[str, int], crossings: int) -> float:
+        # Among orders with as many crossings, the one with the straightest edges.
+        bend = sum(abs((pos[a] + 0.5) / na - (pos[b] + 0.5) / nb) for a, b, na, nb in self.links)
+        return crossings + PAIR_WEIGHT * sum(pos[up] > pos[down] for up, down in self.pairs) + self.straight * bend
 
 
 def _keep_ranks(keys: list[str], ranks: dict[str, int]) -> list[str]:
@@ -51,7 +83,8 @@ def order(cols: list[list[str]], links: list[tuple[str, str]], sweeps: int,
         preds.setdefault(b, []).append(a)
 
     cur = [_keep_ranks(list(c), ranks) for c in cols]
-    best, best_cost = [list(c) for c in cur], _cost(cur, links, pairs, straight)
+    cost_of = _Cost(cur, links, pairs, straight)
+    best, best_cost = [list(c) for c in cur], cost_of(cur)
     for sweep in range(sweeps):
         down = sweep % 2 == 0
         rng = range(1, len(cur)) if down else range(len(cur) - 2, -1, -1)
@@ -65,26 +98,32 @@ def order(cols: list[list[str]], links: list[tuple[str, str]], sweeps: int,
                     return (pos[k], pos[k])
                 return (sum(pos[n] for n in ns) / len(ns), pos[k])
             cur[c] = _keep_ranks(sorted(cur[c], key=key), ranks)
-        cost = _cost(cur, links, pairs, straight)
+        cost = cost_of(cur)
         if cost < best_cost - 1e-9:
             best, best_cost = [list(c) for c in cur], cost
-    return _swap_down(best, best_cost, links, pairs, ranks, straight)
+    return _swap_down(best, best_cost, cost_of, ranks)
 
 
-def _swap_down(cols, cost, links, pairs, ranks, straight, passes: int = 6):
-    """Swap neighbours in a column while that lowers the cost (two ranked keys never swap)."""
+def _swap_down(cols, cost, cost_of: _Cost, ranks, passes: int = 6):
+    """Swap neighbours in a column while that lowers the cost (two ranked keys never swap).
+    The crossings are counted once, then kept up to date swap by swap."""
+    pos = _positions(cols)
+    crossings = cost_of.crossings(pos)
     for _ in range(passes):
         improved = False
         for keys in cols:
             for i in range(len(keys) - 1):
-                if keys[i] in ranks and keys[i + 1] in ranks:
+                upper, lower = keys[i], keys[i + 1]
+                if upper in ranks and lower in ranks:
                     continue
-                keys[i], keys[i + 1] = keys[i + 1], keys[i]
-                new = _cost(cols, links, pairs, straight)
+                change = cost_of.swap_change(pos, upper, lower)
+                pos[upper], pos[lower] = i + 1, i
+                new = cost_of.total(pos, crossings + change)
                 if new < cost - 1e-9:
-                    cost, improved = new, True
+                    keys[i], keys[i + 1] = lower, upper
+                    cost, crossings, improved = new, crossings + change, True
                 else:
-                    keys[i], keys[i + 1] = keys[i + 1], keys[i]
+                    pos[upper], pos[lower] = i, i + 1
         if not improved:
             break
     return cols

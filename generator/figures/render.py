@@ -47,7 +47,8 @@ def arrow(points, stroke: str = EDGE_STROKE) -> list[str]:
             f"  #place(top + left, polygon(fill: black, stroke: none, {', '.join(point(p) for p in head)}))"]
 
 
-def render(layout: Layout) -> str:
+def render(layout: Layout, notes: bool = True) -> str:
+    """The figure's code; without the key's notes when ``notes`` is False."""
     lines = [f"#block(width: {cm(layout.width)}, height: {cm(layout.height)}, breakable: false)["]
     for e in layout.edges:
         lines += arrow(e.points)
@@ -60,6 +61,8 @@ def render(layout: Layout) -> str:
         lines.append(f"  #place(top + left, dx: {cm(s.cx - s.w / 2)}, dy: {cm(s.cy - s.h / 2)}, {shape})")
         lines.append(text_at(s.cx, s.cy, s.w, s.h, s.size, s.text))
     for lab in layout.labels:
+        if lab.kind == "note" and not notes:
+            continue
         if lab.backed:  # a white patch interrupting the edge the tag sits on
             lines.append(f"  #place(top + left, dx: {cm(lab.cx - lab.w / 2)}, dy: {cm(lab.cy - lab.h / 2)}, "
                          f"rect(width: {cm(lab.w)}, height: {cm(lab.h)}, fill: white, stroke: none))")

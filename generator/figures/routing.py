@@ -37,7 +37,10 @@ def shorten(points, start, end, obstacles: list[Box]):
     i = 0
     while i < last:
         j = last
-        while j > i + 1 and any(segment_hits_box(*seg(i, j), b) for b in obstacles):
+        while j > i + 1:
+            a, b = seg(i, j)
+            if not any(segment_hits_box(a, b, box) for box in obstacles):
+                break
             j -= 1
         kept.append(j)
         i = j
