@@ -31,13 +31,13 @@ from .keys_pdf import write_keys_pdf
 from .pset import build_pset
 from .render import render_pset
 from .roster import Roster, Student, read_roster
-from .secret import assign_seeds, read_secret, secret_fingerprint
+from .secret import MAX_ATTEMPTS, read_secret, secret_fingerprint, student_seed
 
 BATCH_FORMAT = "make-pset-batch/1"
 PROGRESS = ".progress.jsonl"
 MANIFEST_COLUMNS = ("student_id", "name", "file_stem", "variant", "seed_attempt", "question_pdf",
                     "key_pdf", "answers_json", "question_sha256", "key_sha256", "answers_sha256",
-                    "key_pages", "generator_version")
+                    "key_pages", "generator_version", "q3_fingerprint")
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
@@ -73,9 +73,15 @@ def sha256_file(path: Path) -> str:
 
 def q3_fingerprint(seed: int, config: Config) -> str:
     """What two students must not share: Question 3's graphs, numbers and labels."""
-    ps = build_pset(seed, dataclasses.replace(config, questions=("q3",)))
+    return pset_fingerprint(build_pset(seed, dataclasses.replace(config, questions=("q3",))))
+
+
+def pset_fingerprint(ps) -> str:
+    """q3_fingerprint of a problem set already built (the batch workers have one)."""
     parts = []
     for p in ps.problems:
+        if p.id not in ("q3a", "q3b"):
+            continue
         g = p.graph
         parts.append([(n, g.nodes[n]["op"], g.nodes[n]["args"], g.nodes[n].get("value"))
                       for n in g.nodes if g.nodes[n]["op"] in ("input", "param")] + [g.nodes["L"]["target"]])
@@ -111,17 +117,13 @@ def _make_student(task: _Task) -> dict:
              "answers_json": (f"{task.stem}-answers.json", dumps(doc).encode("utf-8"))}
     row = {"student_id": task.student_id, "name": task.name, "file_stem": task.stem,
            "variant": ps.variant, "seed_attempt": str(task.attempt),
-           "key_pages": str(_page_count(rendered.key_pdf)), "generator_version": __version__}
+           "key_pages": str(_page_count(rendered.key_pdf)), "generator_version": __version__,
+           "q3_fingerprint": pset_fingerprint(ps)}
     for column, (file_name, data) in files.items():
         write_atomic(folder / file_name, data)
         row[column] = f"students/{file_name}"
         row[column.replace("_pdf", "").replace("_json", "") + "_sha256"] = hashlib.sha256(data).hexdigest()
     return row
-
-
-def _fingerprint_task(args) -> tuple[int, str]:
-    seed, config = args
-    return seed, q3_fingerprint(seed, config)
 
 
 def batch_identity(secret: bytes, roster_path: Path, roster: Roster, config: Config) -> dict:
@@ -220,38 +222,61 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
         (out / PROGRESS).unlink(missing_ok=True)
         (out / "manifest.csv").unlink(missing_ok=True)
 
-    with _pool(jobs) as pool:
-        ids = [s.id for s in roster.students]
-        first = dict(pool.imap(_fingerprint_task, [(student_seed0(secret, i), req.config) for i in ids],
-                               chunksize=8))
-        seeds = assign_seeds(secret, ids, lambda seed: first.get(seed) or q3_fingerprint(seed, req.config))
-        known = _known_rows(out) if resuming else {}
-        tasks, rows = [], {}
-        for s, (seed, attempt) in zip(roster.students, seeds):
-            expected = {"name": s.name, "file_stem": s.file_stem, "seed_attempt": str(attempt),
-                        "generator_version": __version__}
-            row = known.get(s.id)
-            if row is not None and s.id not in req.only and _still_valid(out, row, expected):
-                rows[s.id] = row
-            else:
-                tasks.append(_Task(s.id, s.name, s.file_stem, seed, attempt, str(out), req.config))
-        reused = len(rows)
-        with open(out / PROGRESS, "a", encoding="utf-8") as journal:
-            for done, row in enumerate(pool.imap_unordered(_make_student, tasks, chunksize=1), start=1):
+    known = _known_rows(out) if resuming else {}
+    rows: dict[str, dict] = {}
+    tasks = []
+    for s in roster.students:
+        row = known.get(s.id)
+        expected = {"name": s.name, "file_stem": s.file_stem, "generator_version": __version__}
+        if row is not None and s.id not in req.only and row.get("q3_fingerprint") and _still_valid(out, row, expected):
+            rows[s.id] = row
+        else:  # a student remade keeps the attempt an earlier run settled on
+            attempt = int(row["seed_attempt"]) if row and row.get("seed_attempt", "").isdigit() else 0
+            tasks.append(_task(secret, s, attempt, out, req.config))
+    reused = len(rows)
+    made = 0
+    with _pool(jobs) as pool, open(out / PROGRESS, "a", encoding="utf-8") as journal:
+        def run(batch_tasks):
+            nonlocal made
+            for row in pool.imap_unordered(_make_student, batch_tasks, chunksize=1):
                 journal.write(json.dumps(row, ensure_ascii=False) + "\n")
                 journal.flush()
                 rows[row["student_id"]] = row
+                made += 1
                 if progress:
-                    progress(done, len(tasks))
-    ordered = [rows[s.id] for s in roster.students]
+                    progress(made, len(tasks))
+        run(tasks)
+        # No two students may share Question 3's numbers. Students are served in sorted id
+        # order (as secret.assign_seeds does): a later one whose numbers are taken moves on
+        # to its next attempt, deterministically, until they are free.
+        while redo := _collisions(rows):
+            extra = [_task(secret, by_id[sid], int(rows[sid]["seed_attempt"]) + 1, out, req.config) for sid in redo]
+            tasks += extra
+            run(extra)
+        ordered = [rows[s.id] for s in roster.students]
+        pool.apply(write_keys_pdf, (out, ordered))  # Typst's memory stays in a worker
     write_aggregates(out, roster, ordered)
     (out / PROGRESS).unlink(missing_ok=True)
-    return BatchResult(len(tasks), reused, sum(1 for _, a in seeds if a), roster, out)
+    collisions = sum(1 for r in ordered if r["seed_attempt"] != "0")
+    return BatchResult(len({t.student_id for t in tasks}), reused, collisions, roster, out)
 
 
-def student_seed0(secret: bytes, student_id: str) -> int:
-    from .secret import student_seed
-    return student_seed(secret, student_id, 0)
+def _task(secret: bytes, s: Student, attempt: int, out: Path, config: Config) -> _Task:
+    if attempt >= MAX_ATTEMPTS:
+        raise PsetError(f"student {s.id!r}: no seed with Question 3 numbers unlike every other "
+                        f"student's in {MAX_ATTEMPTS} attempts")
+    return _Task(s.id, s.name, s.file_stem, student_seed(secret, s.id, attempt), attempt, str(out), config)
+
+
+def _collisions(rows: dict[str, dict]) -> list[str]:
+    taken: set[str] = set()
+    redo = []
+    for sid in sorted(rows):
+        fp = rows[sid]["q3_fingerprint"]
+        if fp in taken:
+            redo.append(sid)
+        taken.add(fp)
+    return redo
 
 
 def _csv_text(header, rows) -> str:
@@ -281,7 +306,6 @@ def write_aggregates(out: Path, roster: Roster, rows: list[dict]) -> None:
         write_atomic(out / "roster-columns.csv", _csv_text(
             ("student_id",) + CANVAS_COLUMNS,
             ([r["student_id"]] + [_column(by_id[r["student_id"]], c) for c in CANVAS_COLUMNS] for r in rows)))
-    write_keys_pdf(out, rows)
 
 
 def _column(student: Student, name: str) -> str:

@@ -35,7 +35,7 @@ SUMMARY = re.compile(r"^(?P<out>.+): (?P<n>\d+) students \((?P<made>\d+) made, (
                      r"date, (?P<collisions>\d+) seeds re-derived\)$")
 MANIFEST_HEADER = ["student_id", "name", "file_stem", "variant", "seed_attempt", "question_pdf", "key_pdf",
                    "answers_json", "question_sha256", "key_sha256", "answers_sha256", "key_pages",
-                   "generator_version"]
+                   "generator_version", "q3_fingerprint"]
 STEM = re.compile(r"[A-Za-z0-9_@+][A-Za-z0-9._@+-]*")
 RLO, PDF_CHAR = "\u202e", "\u202c"
 
@@ -504,12 +504,15 @@ class SerialPool:
 
     imap_unordered = imap
 
+    def apply(self, fn, args):
+        return fn(*args)
+
 
 def test_a_question_3_collision_is_rederived_and_recorded(tmp_path, monkeypatch, secrets_dir):
     secret = read_secret(secrets_dir / "a.key")
     clash = {student_seed(secret, "s1", 0), student_seed(secret, "s2", 0)}
-    real = batch.q3_fingerprint
-    monkeypatch.setattr(batch, "q3_fingerprint", lambda seed, config: "same" if seed in clash else real(seed, config))
+    real, real_of = batch.q3_fingerprint, batch.pset_fingerprint
+    monkeypatch.setattr(batch, "pset_fingerprint", lambda ps: "same" if ps.seed in clash else real_of(ps))
     monkeypatch.setattr(batch, "_pool", lambda jobs: SerialPool())
     result = batch.run_batch(batch.BatchRequest(DATA / "plain.csv", secrets_dir / "a.key", tmp_path / "out",
                                                 generator.config.DEFAULT_CONFIG, jobs=2))
