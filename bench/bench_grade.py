@@ -13,10 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator.export import answers_document
 from generator.grading import GradingConfig, grade_batch
 from generator.grading.synthetic import build_key_dir, key_cells, rounded_student, student_id, write_submissions
-from generator.pset import build_pset
 
 CACHE = Path(tempfile.gettempdir()) / "make-pset-bench-grade"
 

@@ -12,7 +12,6 @@ import argparse
 import importlib.util
 import json
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile

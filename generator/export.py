@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
-from .engine import LEAF_OPS
 from .pset import ProblemSet
 from .problem import Problem
 
@@ -63,7 +62,3 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def is_leaf(node: dict) -> bool:
-    return node["op"] in LEAF_OPS

@@ -2,8 +2,6 @@
 graph: True means the draw is fine. The redraw loop reports the one that fails most."""
 from __future__ import annotations
 
-import math
-
 import networkx as nx
 
 from .options import Options
@@ -125,11 +123,3 @@ def first_broken(g: nx.DiGraph, rules, o: Options) -> str | None:
         if not rule(g, o):
             return rule.__name__
     return None
-
-
-def broken(g: nx.DiGraph, rules, o: Options) -> list[str]:
-    return [r.__name__ for r in rules if not r(g, o)]
-
-
-def finite(g: nx.DiGraph) -> bool:
-    return all(math.isfinite(g.nodes[n]["value"]) and math.isfinite(g.nodes[n]["grad"]) for n in g.nodes)

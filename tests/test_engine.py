@@ -1,6 +1,5 @@
 import math
 
-import networkx as nx
 import pytest
 from hypothesis import given, settings, strategies as st
 

@@ -6,7 +6,7 @@ import pytest
 from generator.engine import solve
 from generator.graphs import FAMILIES, dag, original
 from generator.graphs.common import sample, with_output
-from generator.options import DEFAULT, Options
+from generator.options import Options
 from generator.errors import GenerationError
 from generator.seeds import question_rng
 from oracle import evaluate, fd_gradients, nodes_of, sympy_leaf_gradients

@@ -2,11 +2,9 @@
 
 A glyph no font has is drawn as .notdef, which Typst's PDF writer keeps as glyph 0 of
 a subset font: these tests find every glyph id a page shows and the font it comes from."""
-import datetime
 import io
 import tempfile
 import unicodedata
-from pathlib import Path
 
 import pytest
 import typst

@@ -1,5 +1,4 @@
 """The question PDF and the key, end to end, for several seeds."""
-import dataclasses
 import subprocess
 import sys
 

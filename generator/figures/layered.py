@@ -174,7 +174,7 @@ def rows_of(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dic
 
 
 def _draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: _Rows) -> Layout:
-    cols, items, chains = placed.cols, placed.items, placed.chains
+    items, chains = placed.items, placed.chains
     widths = placed.widths()
     for n in nodes:  # the leaf boxes of a column share one width: a tidy column, one right edge
         if n.kind == "box":
