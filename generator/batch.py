@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 from . import __version__
 from .config import Config
 from .errors import PsetError
-from .export import answers_document, dumps, write_atomic
+from .export import answers_document, atomic_writer, dumps, write_atomic
 from .keys_pdf import write_keys_pdf
 from .pset import build_pset
 from .render import render_pset
@@ -340,12 +340,6 @@ def _answers_csv_lines(docs: Iterator[dict]) -> Iterator[str]:
 
 def _write_streamed(path: Path, chunks: Iterator[str]) -> None:
     """Like write_atomic, for output built piece by piece."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            for chunk in chunks:
-                f.write(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as f:
+        for chunk in chunks:
+            f.write(chunk.encode("utf-8"))

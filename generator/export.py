@@ -1,10 +1,12 @@
 """answers.json, format pset-answers/1, and atomic file writing."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from . import __version__
 from .pset import ProblemSet
@@ -49,16 +51,22 @@ def dumps(doc: dict) -> str:
     return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write under a temporary name in the same folder, then rename: never a partial file."""
+@contextlib.contextmanager
+def atomic_writer(path: Path) -> Iterator[BinaryIO]:
+    """A binary file under a temporary name in the same folder, renamed to ``path`` when
+    the block ends without error (and removed when it does not): never a partial file."""
     path = Path(path)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
+        with os.fdopen(fd, "wb", buffering=1 << 20) as f:
+            yield f
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    with atomic_writer(path) as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)

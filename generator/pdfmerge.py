@@ -11,7 +11,6 @@ byte for byte; references ``N 0 R`` are rewritten only outside strings and comme
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from array import array
 from collections import deque
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable, Sequence
 
 from .errors import PsetError
+from .export import atomic_writer
 
 _WS = rb"[\x00\t\n\x0c\r ]"
 _REGULAR = rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]"
@@ -309,17 +309,8 @@ def merge(out_path: Path, parts: Iterable[Path | bytes], outline: Sequence[tuple
     """Write parts' pages in order to out_path (atomically) with a flat outline of
     (title, 0-based page index) entries; return the page count. expected_pages, if given,
     is each part's page count (a part that differs is refused)."""
-    out_path = Path(out_path)
-    tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as f:
-            total = _write(_Out(f), parts, outline, title, expected_pages)
-        os.replace(str(tmp), str(out_path))
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return total
+    with atomic_writer(Path(out_path)) as f:
+        return _write(_Out(f), parts, outline, title, expected_pages)
 
 
 def _write(out: _Out, parts, outline, title, expected_pages) -> int:
