@@ -28,9 +28,10 @@ from .config import Config
 from .errors import PsetError
 from .export import answers_document, atomic_writer, dumps, write_atomic
 from .keys_pdf import write_keys_pdf
+from .pdfmerge import count_pages
 from .pset import build_pset
 from .render import render_pset
-from .roster import Roster, Student, read_roster
+from .roster import CANVAS_COLUMNS, Roster, Student, read_roster
 from .secret import MAX_ATTEMPTS, read_secret, secret_fingerprint, student_seed
 
 BATCH_FORMAT = "make-pset-batch/1"
@@ -38,7 +39,6 @@ PROGRESS = ".progress.jsonl"
 MANIFEST_COLUMNS = ("student_id", "name", "file_stem", "variant", "seed_attempt", "question_pdf",
                     "key_pdf", "answers_json", "question_sha256", "key_sha256", "answers_sha256",
                     "key_pages", "generator_version", "q3_fingerprint")
-CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
 @dataclass(frozen=True)
@@ -89,12 +89,6 @@ def pset_fingerprint(ps) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=list).encode()).hexdigest()
 
 
-def _page_count(pdf: bytes) -> int:
-    import re
-    m = re.search(rb"/Type\s*/Pages\s*/Count\s+(\d+)", pdf)
-    return int(m.group(1)) if m else 0
-
-
 @dataclass(frozen=True)
 class _Task:
     student_id: str
@@ -117,7 +111,7 @@ def _make_student(task: _Task) -> dict:
              "answers_json": (f"{task.stem}-answers.json", dumps(doc).encode("utf-8"))}
     row = {"student_id": task.student_id, "name": task.name, "file_stem": task.stem,
            "variant": ps.variant, "seed_attempt": str(task.attempt),
-           "key_pages": str(_page_count(rendered.key_pdf)), "generator_version": __version__,
+           "key_pages": str(count_pages(rendered.key_pdf, f"{task.stem}-key.pdf")), "generator_version": __version__,
            "q3_fingerprint": pset_fingerprint(ps)}
     for column, (file_name, data) in files.items():
         write_atomic(folder / file_name, data)

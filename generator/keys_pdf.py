@@ -17,7 +17,7 @@ import typst
 
 from . import fonts, pdfmerge
 from .errors import PsetError
-from .typst_text import _isolated, text
+from .typst_text import isolated, text
 
 TITLE = "Answer keys"
 # Students per contents chunk: one page with room for a few wrapped long names, so a
@@ -109,7 +109,7 @@ class Contents:
 
 def bookmark(row: dict) -> str:
     # Isolated like on the page, so a right-to-left override in a name cannot flip the id.
-    return f"{_isolated(row['name'])} ({_isolated(row['student_id'])})"
+    return f"{isolated(row['name'])} ({isolated(row['student_id'])})"
 
 
 def key_path(out: Path, row: dict) -> Path:

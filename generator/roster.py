@@ -39,6 +39,10 @@ _CANVAS_KEEP = ("student", "lastname", "firstname", "id", "sis user id", "sis lo
 _GRADESCOPE_KEEP = ("first name", "last name", "name", "full name", "email", "sid")
 
 
+# The columns that identify a student in Canvas's gradebook (export and import).
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
 class RosterError(PsetError):
     """A roster that cannot be used; the message names the file and the line."""
 

@@ -25,7 +25,7 @@ def string_literal(text: str) -> str:
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _isolated(value: str) -> str:
+def isolated(value: str) -> str:
     """Text with explicit bidi controls is wrapped in an isolate (FSI ... PDI), so a
     stray right-to-left override cannot flip the text around it."""
     if any(ch in _BIDI_CONTROLS for ch in value):
@@ -36,4 +36,4 @@ def _isolated(value: str) -> str:
 
 def text(value: str) -> str:
     """Free text for a markup context: shown exactly as written, never interpreted."""
-    return "#" + string_literal(_isolated(str(value))) + ";"
+    return "#" + string_literal(isolated(str(value))) + ";"

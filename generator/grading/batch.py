@@ -19,7 +19,7 @@ from .config import GradingConfig
 from .feedback import feedback_markdown, pts
 from .keydir import KeyStudent, load_key, read_submissions
 from .score import StudentGrade, grade_submission
-from .synthetic import CANVAS_COLUMNS
+from ..roster import CANVAS_COLUMNS
 
 REPORT_NAME = "grading-report.txt"
 CANVAS_NAME = "canvas-import.csv"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import PsetError
-from .synthetic import CANVAS_COLUMNS
+from ..roster import CANVAS_COLUMNS
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -12,9 +12,9 @@ from typing import Callable, Iterable
 from ..engine import LEAF_OPS, OPS
 from ..export import answers_document, write_atomic
 from ..pset import build_pset
+from ..roster import CANVAS_COLUMNS
 from .sheet import merged_columns, question_cells
 
-CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
 def student_id(seed: int) -> str:
