@@ -48,7 +48,28 @@ def answers_document(ps: ProblemSet, student_id: str | None = None) -> dict:
 
 
 def dumps(doc: dict) -> str:
-    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    """answers.json text: indented like ``indent=1`` for the outer levels, one line per
+    graph node, step or answer below them. (json's C encoder, which does the inner
+    levels, is only used without ``indent``; indenting everything took 5 ms a student.)"""
+    return _indented(doc, 0) + "\n"
+
+
+_INDENTED_LEVELS = 5
+_CONTAINERS = (dict, list)
+
+
+def _indented(value, depth: int) -> str:
+    inner = value.values() if isinstance(value, dict) else value
+    if (depth >= _INDENTED_LEVELS or not isinstance(value, _CONTAINERS)
+            or not any(isinstance(v, _CONTAINERS) for v in inner)):
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    pad = " " * (depth + 1)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(str(k), ensure_ascii=False)}: {_indented(v, depth + 1)}"
+                 for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
+    items = [pad + _indented(v, depth + 1) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * depth + "]"
 
 
 @contextlib.contextmanager

@@ -141,7 +141,7 @@ def local_formula(g: nx.DiGraph, step: Step) -> str:
 class Cell:
     label: str
     header: str   # Typst math
-    value: str    # Typst math, rounded
+    value: str    # the rounded number(s) as printed, plain text
     width: float  # cm, the writing space a student gets
 
 
@@ -175,11 +175,14 @@ def table_chunks(p, decimals: int) -> list[list[Cell]]:
             width = 0.0
         chunks[-1].append(c)
         width += w
-    # Even out the rows so the last one is not a stub.
+    # Even out the rows so the last one is not a stub, if the even rows still fit: the
+    # columns have fixed widths (a cell is as wide as its writing space).
     if len(chunks) > 1:
         flat = [c for ch in chunks for c in ch]
         per = -(-len(flat) // len(chunks))
-        chunks = [flat[i:i + per] for i in range(0, len(flat), per)]
+        even = [flat[i:i + per] for i in range(0, len(flat), per)]
+        if all(sum(c.width + 0.45 for c in row) <= TABLE_WIDTH_CM for row in even):
+            chunks = even
     return chunks
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import jinja2
 import typst
 
-from . import figures, fonts, mathfmt, numfmt, typst_text, worked
+from . import chunks, figures, fonts, mathfmt, numfmt, typst_text, worked
 from .errors import PsetError
 from .pset import ProblemSet
 from .resources import templates_dir
@@ -54,10 +54,14 @@ def _compiler() -> typst.Compiler:
     return typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
 
 
-def compile_pdf(source: str) -> bytes:
+def compile_pdf(source: str, chunked: bool = True) -> bytes:
+    """The PDF of one document. ``chunked`` typesets it from in-memory files, one per
+    part (see chunks.py), so that Typst's caches carry the parts a document shares
+    with the one before it; the bytes are the same either way."""
+    files = chunks.files(source) if chunked else None
     try:
         # pdf_tags=False: the accessibility tag tree roughly doubles compile time.
-        return _compiler().compile(input=source.encode("utf-8"), format="pdf",
+        return _compiler().compile(input=files or source.encode("utf-8"), format="pdf",
                                    timestamp=FIXED_TIMESTAMP, pdf_tags=False)
     except typst.TypstError as e:  # a template bug, not user input: keep it to one line
         raise PsetError(f"typst could not compile the document: {e.message}") from e

@@ -118,6 +118,21 @@ NUMERIC = (leaves_on_grid, no_kink_at_zero, no_min_max_tie, divisor_not_small,
            hidden_values_short, output_unsaturated, leaf_gradients_nonzero, gradients_moderate)
 
 
+# The rules that read gradients. The ones before the first of them in a family's list
+# need only the forward pass, so the redraw loop checks them before running backward.
+GRADIENT_RULES = (leaf_gradients_nonzero, gradients_moderate)
+
+
+def split_at_gradients(rules) -> tuple[tuple, tuple]:
+    """(rules checkable after the forward pass, the rest), order kept: checking the
+    first part, then the second after backward, finds the same first broken rule."""
+    rules = tuple(rules)
+    for i, rule in enumerate(rules):
+        if rule in GRADIENT_RULES:
+            return rules[:i], rules[i:]
+    return rules, ()
+
+
 def first_broken(g: nx.DiGraph, rules, o: Options) -> str | None:
     for rule in rules:
         if not rule(g, o):

@@ -2,6 +2,7 @@
 material and the training curves of Question 2."""
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -114,6 +115,12 @@ def leaky_relu_plot(alpha: float) -> str:
 
 def curves_plot(epochs: list[int], train_loss: list[float], val_accuracy: list[float]) -> str:
     """Two panels side by side: training loss and validation accuracy against the epoch."""
+    # The question and its key draw the same plot: make its code once.
+    return _curves_plot(tuple(epochs), tuple(train_loss), tuple(val_accuracy))
+
+
+@functools.lru_cache(maxsize=16)
+def _curves_plot(epochs: tuple, train_loss: tuple, val_accuracy: tuple) -> str:
     xs = _finite(epochs, "epochs")
     losses = _finite(train_loss, "train_loss")
     accs = _finite(val_accuracy, "val_accuracy")

@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 
 from .. import rules
-from ..engine import Solution, check_graph, solve
+from ..engine import Solution, backward, check_graph, forward, solve, topological_order
 from ..errors import GenerationError
 from ..options import Options
 
@@ -70,6 +70,8 @@ def sample(family: Family, rng: np.random.Generator, options: Options) -> Varian
     A structure gets a few value draws before it is itself redrawn (cheaper than
     rebuilding, and most rejections are about values)."""
     failures: Counter[str] = Counter()
+    # Most draws fail a rule that the forward values decide: run backward only after those.
+    value_rules, gradient_rules = rules.split_at_gradients(family.rules)
     g = None
     for attempt in range(1, options.max_attempts + 1):
         if attempt % VALUE_DRAWS_PER_STRUCTURE == 1:
@@ -77,13 +79,21 @@ def sample(family: Family, rng: np.random.Generator, options: Options) -> Varian
         else:
             family.draw_values(g, rng, options)
         try:
-            sol = solve(g)
+            order = topological_order(g)
+            forward(g, order)
         except (ZeroDivisionError, ValueError, OverflowError):
             failures["solvable"] += 1  # a zero divisor or a saturated log: redraw
             continue
-        broken = rules.first_broken(g, family.rules, options)
+        broken = rules.first_broken(g, value_rules, options)
         if broken is None:
-            return Variant(family.name, g, sol, attempt)
+            try:
+                sol = backward(g, order)
+            except (ZeroDivisionError, ValueError, OverflowError):
+                failures["solvable"] += 1
+                continue
+            broken = rules.first_broken(g, gradient_rules, options)
+            if broken is None:
+                return Variant(family.name, g, sol, attempt)
         failures[broken] += 1
     worst, count = failures.most_common(1)[0]
     raise GenerationError(

@@ -1,0 +1,93 @@
+"""The document typeset from one file per part (chunks.py) is the same PDF as the
+standalone source, and the speed-ups around it keep results unchanged."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator import chunks, rules
+from generator.export import answers_document, dumps
+from generator.graphs import dag, mlp
+from generator.pset import build_original, build_pset
+from generator.render import compile_pdf, document_source
+from generator.typst_text import string_literal
+
+HOSTILE_NAME = 'Zoë "#read(\\"/m.typ\\")" $x$ // @part\n// @tail'
+
+
+@pytest.mark.parametrize("build", [build_original, lambda: build_pset(3), lambda: build_pset(2024)],
+                         ids=["original", "seed-3", "seed-2024"])
+@pytest.mark.parametrize("key", [False, True], ids=["question", "key"])
+def test_parts_give_the_same_pdf_as_the_standalone_source(build, key):
+    source = document_source(build(), key=key, student_name=HOSTILE_NAME)
+    assert compile_pdf(source, chunked=True) == compile_pdf(source, chunked=False)
+
+
+def test_a_source_splits_into_main_macros_and_its_parts():
+    source = document_source(build_pset(5), key=True)
+    files = chunks.files(source)
+    assert list(files)[:3] == ["main.typ", "m.typ", "b.typ"]
+    parts = [name for name in files if name.startswith("p/")]
+    assert len(parts) >= 10
+    included = [line.split('"/')[1].strip().rstrip('"') for line in files["b.typ"].decode().split("\n\n") if line.strip()]
+    assert set(included) == set(parts) and len(included) >= len(parts)  # a repeated part is listed twice
+    main = files["main.typ"].decode()
+    assert '#include "/b.typ"' in main and "#set document(" in main.split('#include "/b.typ"')[1]
+    assert all(files[name].decode().startswith('#import "/m.typ": *') for name in parts)
+
+
+def test_question_and_key_share_their_statement_parts():
+    """What makes the key cheap: the statements it repeats are the question's own files."""
+    ps = build_pset(11)
+    question = chunks.files(document_source(ps, key=False))
+    key = chunks.files(document_source(ps, key=True))
+    shared = [n for n in question if n.startswith("p/") and n in key]
+    assert len(shared) >= len([n for n in question if n.startswith("p/")]) // 2
+    assert question["main.typ"].split(b"#include")[0] == key["main.typ"].split(b"#include")[0]
+
+
+def test_a_name_cannot_forge_a_part_marker():
+    """Free text is a string literal: a marker inside it never starts a line."""
+    source = document_source(build_pset(1), key=False, student_name=HOSTILE_NAME)
+    lines = source.splitlines()
+    assert lines.count("// @tail") == 1
+    assert not any(line.startswith("// @") and "Zo" in line for line in lines)
+
+
+def test_a_source_without_markers_compiles_as_one_file():
+    assert chunks.files("Hello") is None
+    assert compile_pdf("Hello").startswith(b"%PDF-")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_string_literal_fast_path_agrees_with_escaping_each_character(text):
+    simple = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    slow = '"' + "".join(simple.get(ch, f"\\u{{{ord(ch):x}}}" if _control(ch) else ch) for ch in text) + '"'
+    assert string_literal(text) == slow
+
+
+def _control(ch: str) -> bool:
+    import unicodedata
+    return unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp")
+
+
+@pytest.mark.parametrize("seed", [0, 42, 999])
+def test_answers_json_text_is_the_same_json(seed):
+    doc = answers_document(build_pset(seed))
+    text = dumps(doc)
+    assert json.loads(text) == json.loads(json.dumps(doc))
+    assert text.startswith('{\n "format": ') and text.endswith("}\n")
+
+
+@pytest.mark.parametrize("family", [mlp.FAMILY, dag.FAMILY], ids=["mlp", "dag"])
+def test_rules_split_at_the_first_gradient_rule(family):
+    """The redraw loop checks the value rules before backward, the rest after: in the
+    family's own order, so the first broken rule (and hence every draw) is unchanged."""
+    before, after = rules.split_at_gradients(family.rules)
+    assert before + after == family.rules
+    assert not any(r in rules.GRADIENT_RULES for r in before)
+    assert after and after[0] in rules.GRADIENT_RULES
