@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..errors import PsetError
 from .metrics import number
-from .render import cm, point
+from .render import cm, paths, point, text_at
 
 AXIS = "0.5pt + black"
 
@@ -24,9 +24,14 @@ def nice_ticks(lo: float, hi: float, target: int = 4) -> list[float]:
 
 
 def _tick_text(v: float, ticks: list[float]) -> str:
+    """A tick label, as text: digits look the same as in math and cost far less to set."""
     step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
     decimals = max(0, -math.floor(math.log10(step) + 1e-9))
-    return f"${number(round(v, decimals))[0]}$"
+    return _num_text(round(v, decimals))
+
+
+def _num_text(v: float) -> str:
+    return number(v)[0].replace("-", "\u2212")  # a minus sign, as math would set it
 
 
 @dataclass(frozen=True)
@@ -48,32 +53,26 @@ class Panel:
 
 
 def _line(points, stroke: str) -> str:
-    moves = ", ".join([f"curve.move({point(points[0])})"] + [f"curve.line({point(p)})" for p in points[1:]])
-    return f"  #place(top + left, curve(stroke: {stroke}, {moves}))"
+    return paths([points], stroke)
 
 
-def _text(x: float, y: float, markup: str, size: float = 7.0, anchor: str = "center + horizon",
-          w: float = 2.0, h: float = 0.5) -> str:
-    """Text aligned by ``anchor`` inside a w x h box centred at (x, y)."""
-    return (f"  #place(top + left, dx: {cm(x - w / 2)}, dy: {cm(y - h / 2)}, box(width: {cm(w)}, "
-            f"height: {cm(h)}, align({anchor}, text(size: {size:.1f}pt)[{markup}])))")
-
-
-def _axes(p: Panel, xticks, yticks, xtitle: str, ytitle: str) -> list[str]:
-    """Frame-less axes: the x axis at the bottom, the y axis at the left, with ticks."""
-    out = [_line([p.at(p.xlo, p.ylo), p.at(p.xhi, p.ylo)], AXIS),
-           _line([p.at(p.xlo, p.ylo), p.at(p.xlo, p.yhi)], AXIS)]
+def _axes(p: Panel, xticks, yticks, xtitle: str, ytitle: str, fig: tuple[float, float]) -> list[str]:
+    """Frame-less axes: the x axis at the bottom, the y axis at the left, with ticks.
+    The axes and ticks are one shape; the labels are placed text."""
+    segments = [[p.at(p.xlo, p.ylo), p.at(p.xhi, p.ylo)], [p.at(p.xlo, p.ylo), p.at(p.xlo, p.yhi)]]
+    labels = []
     for t in xticks:
         x, y = p.at(t, p.ylo)
-        out += [_line([(x, y), (x, y + 0.08)], AXIS), _text(x, y + 0.28, _tick_text(t, xticks), w=1.0, h=0.3)]
+        segments.append([(x, y), (x, y + 0.08)])
+        labels.append(text_at(x, y + 0.28, 7.0, _tick_text(t, xticks), fig))
     for t in yticks:
         x, y = p.at(p.xlo, t)
-        out += [_line([(x - 0.08, y), (x, y)], AXIS),
-                _text(x - 0.6, y, _tick_text(t, yticks), anchor="right + horizon", w=1.0, h=0.3)]
-    out.append(_text(p.x0 + p.w / 2, p.y0 + p.h + 0.65, xtitle, size=7.5, w=p.w, h=0.35))
-    out.append(f"  #place(top + left, dx: {cm(p.x0 - 1.25)}, dy: {cm(p.y0)}, box(width: 0.4cm, height: {cm(p.h)}, "
-               f"align(center + horizon, rotate(-90deg, reflow: true, text(size: 7.5pt)[{ytitle}]))))")
-    return out
+        segments.append([(x - 0.08, y), (x, y)])
+        labels.append(text_at(x - 0.1, y, 7.0, _tick_text(t, yticks), fig, anchor="right"))
+    labels.append(text_at(p.x0 + p.w / 2, p.y0 + p.h + 0.65, 7.5, xtitle, fig))
+    labels.append(f"  #place(top + left, dx: {cm(p.x0 - 1.25)}, dy: {cm(p.y0)}, box(width: 0.4cm, height: {cm(p.h)}, "
+                  f"align(center + horizon, rotate(-90deg, reflow: true, text(size: 7.5pt)[{ytitle}]))))")
+    return [paths(segments, AXIS)] + labels
 
 
 def _finite(values, what: str) -> list[float]:
@@ -92,23 +91,26 @@ def leaky_relu_plot(alpha: float) -> str:
     if not 0 <= alpha < 1:
         raise PsetError(f"figure: leaky ReLU slope alpha must be in [0, 1), got {alpha}")
     width, height = 6.0, 3.6
+    fig = (width, height)
     p = Panel(0.3, 0.45, 5.3, 2.9, -3.0, 3.0, -1.0, 3.0)
     lines = [f"#block(width: {cm(width)}, height: {cm(height)}, breakable: false)["]
-    for (a, b) in (((-3.0, 0.0), (3.0, 0.0)), ((0.0, -1.0), (0.0, 3.0))):
-        lines.append(_line([p.at(*a), p.at(*b)], AXIS))
+    segments = [[p.at(-3.0, 0.0), p.at(3.0, 0.0)], [p.at(0.0, -1.0), p.at(0.0, 3.0)]]
+    labels = []
     for t in (-3, -2, -1, 1, 2, 3):  # left of 0 the curve runs just below the axis: labels go above
         x, y = p.at(t, 0)
-        lines += [_line([(x, y - 0.06), (x, y + 0.06)], AXIS),
-                  _text(x, y + (0.25 if t > 0 else -0.25), f"${number(t)[0]}$", w=0.6, h=0.3)]
+        segments.append([(x, y - 0.06), (x, y + 0.06)])
+        labels.append(text_at(x, y + (0.25 if t > 0 else -0.25), 7.0, _num_text(t), fig))
     for t in (1, 2, 3):
         x, y = p.at(0, t)
-        lines += [_line([(x - 0.06, y), (x + 0.06, y)], AXIS), _text(x - 0.3, y, f"${t}$", w=0.4, h=0.3)]
-    lines.append(_text(p.x0 + p.w + 0.15, p.at(0, 0)[1] - 0.22, "$x$", size=8, w=0.4, h=0.3))
+        segments.append([(x - 0.06, y), (x + 0.06, y)])
+        labels.append(text_at(x - 0.3, y, 7.0, str(t), fig))
+    lines += [paths(segments, AXIS)] + labels
+    lines.append(text_at(p.x0 + p.w + 0.15, p.at(0, 0)[1] - 0.22, 8, "$x$", fig))
     lines.append(_line([p.at(-3, -3 * alpha), p.at(0, 0), p.at(3, 3)], "1.1pt + rgb(\"#1f5fa8\")"))
     a = number(alpha)[0]
-    lines.append(_text(*p.at(1.0, 2.4), "slope $1$", size=7.5, w=1.6, h=0.35))
-    lines.append(_text(*p.at(-1.7, 0.75), f"slope $alpha = {a}$", size=7.5, w=2.2, h=0.35))
-    lines.append(_text(width / 2, 0.2, f"$f(x) = max(x, {a} x)$", size=8, w=width, h=0.35))
+    lines.append(text_at(*p.at(1.0, 2.4), 7.5, "slope $1$", fig))
+    lines.append(text_at(*p.at(-1.7, 0.75), 7.5, f"slope $alpha = {a}$", fig))
+    lines.append(text_at(width / 2, 0.2, 8, f"$f(x) = max(x, {a} x)$", fig))
     lines.append("]")
     return "\n".join(lines) + "\n"
 
@@ -131,14 +133,15 @@ def _curves_plot(epochs: tuple, train_loss: tuple, val_accuracy: tuple) -> str:
         raise PsetError("figure: epochs must increase")
     panel_w, panel_h, left, top = 4.8, 3.0, 1.45, 0.15
     xticks = nice_ticks(xs[0], xs[-1])
-    lines = [f"#block(width: {cm(2 * (left + panel_w) + 0.4)}, height: {cm(top + panel_h + 0.95)}, breakable: false)["]
+    fig = (2 * (left + panel_w) + 0.4, top + panel_h + 0.95)
+    lines = [f"#block(width: {cm(fig[0])}, height: {cm(fig[1])}, breakable: false)["]
     for i, (ys, title) in enumerate(((losses, "training loss"), (accs, "validation accuracy"))):
         # Both axes start at 0: an accuracy axis starting at its lowest value makes a 40% plateau look high.
         lo, hi = min(min(ys), 0.0), max(ys)
         yticks = nice_ticks(lo, hi, 3)
         x0 = left + i * (left + panel_w + 0.4)
         p = Panel(x0, top, panel_w, panel_h, xticks[0], xticks[-1], yticks[0], yticks[-1])
-        lines += _axes(p, xticks, yticks, "epoch", title)
+        lines += _axes(p, xticks, yticks, "epoch", title, fig)
         lines.append(_line([p.at(x, y) for x, y in zip(xs, ys)], "1pt + rgb(\"#1f5fa8\")"))
     lines.append("]")
     return "\n".join(lines) + "\n"

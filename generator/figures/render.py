@@ -25,33 +25,52 @@ def point(p) -> str:
     return f"({cm(p[0])}, {cm(p[1])})"
 
 
-def text_at(cx: float, cy: float, w: float, h: float, size: float, markup: str, fill: str = "") -> str:
-    # The box is wider than the text so that nothing ever wraps; the text is centred in it.
-    bw, bh = w + 1.0, h + 0.2
+def text_at(cx: float, cy: float, size: float, markup: str, figure: tuple[float, float],
+            fill: str = "", anchor: str = "center") -> str:
+    """Text centred at (cx, cy) of a figure of size ``figure`` (w, h), or with its right
+    end there (``anchor="right"``): placed by alignment, so no sized box is needed to
+    centre it (cheaper for Typst, and the text can never wrap)."""
+    w, h = figure
     colour = f", fill: {fill}" if fill else ""
-    return (f"  #place(top + left, dx: {cm(cx - bw / 2)}, dy: {cm(cy - bh / 2)}, box(width: {cm(bw)}, "
-            f"height: {cm(bh)}, align(center + horizon, text(size: {pt(size)}{colour})[{markup}])))")
+    dx = cx - w / 2 if anchor == "center" else cx - w
+    return (f"  #place({anchor} + horizon, dx: {cm(dx)}, dy: {cm(cy - h / 2)}, "
+            f"text(size: {pt(size)}{colour})[{markup}])")
 
 
-def arrow(points, stroke: str = EDGE_STROKE) -> list[str]:
-    """A polyline whose last segment ends in a filled arrowhead at the last point."""
+def paths(polylines, stroke: str) -> str:
+    """Several polylines with one stroke as one shape: Typst lays out one element, not many."""
+    moves = ", ".join(f"curve.{'move' if i == 0 else 'line'}({point(p)})"
+                      for line in polylines for i, p in enumerate(line))
+    return f"  #place(top + left, curve(stroke: {stroke}, {moves}))"
+
+
+def filled(polygons, fill: str = "black") -> str:
+    """Several filled polygons as one shape."""
+    parts = []
+    for poly in polygons:
+        parts += [f"curve.move({point(poly[0])})"] + [f"curve.line({point(p)})" for p in poly[1:]] + ["curve.close()"]
+    return f"  #place(top + left, curve(fill: {fill}, stroke: none, {', '.join(parts)}))"
+
+
+def arrow(points) -> tuple[list, list]:
+    """A polyline ending in an arrowhead at its last point: (the line, the head)."""
     (x0, y0), (x1, y1) = points[-2], points[-1]
     length = math.hypot(x1 - x0, y1 - y0) or 1.0
     ux, uy = (x1 - x0) / length, (y1 - y0) / length
     base = (x1 - ux * ARROW_LEN, y1 - uy * ARROW_LEN)
-    line_pts = points[:-1] + [(x1 - ux * ARROW_LEN * 0.6, y1 - uy * ARROW_LEN * 0.6)]
-    moves = ", ".join([f"curve.move({point(line_pts[0])})"] + [f"curve.line({point(p)})" for p in line_pts[1:]])
+    line_pts = list(points[:-1]) + [(x1 - ux * ARROW_LEN * 0.6, y1 - uy * ARROW_LEN * 0.6)]
     head = [(x1, y1), (base[0] - uy * ARROW_HALF, base[1] + ux * ARROW_HALF),
             (base[0] + uy * ARROW_HALF, base[1] - ux * ARROW_HALF)]
-    return [f"  #place(top + left, curve(stroke: {stroke}, {moves}))",
-            f"  #place(top + left, polygon(fill: black, stroke: none, {', '.join(point(p) for p in head)}))"]
+    return line_pts, head
 
 
 def render(layout: Layout, notes: bool = True) -> str:
     """The figure's code; without the key's notes when ``notes`` is False."""
+    fig = (layout.width, layout.height)
     lines = [f"#block(width: {cm(layout.width)}, height: {cm(layout.height)}, breakable: false)["]
-    for e in layout.edges:
-        lines += arrow(e.points)
+    if layout.edges:
+        arrows = [arrow(e.points) for e in layout.edges]
+        lines += [paths([a[0] for a in arrows], EDGE_STROKE), filled([a[1] for a in arrows])]
     for s in layout.shapes:
         fill = FILL.get(s.style, "white")
         if s.kind == "circle":
@@ -59,13 +78,13 @@ def render(layout: Layout, notes: bool = True) -> str:
         else:
             shape = f"rect(width: {cm(s.w)}, height: {cm(s.h)}, radius: 0.1cm, stroke: {STROKE}, fill: {fill})"
         lines.append(f"  #place(top + left, dx: {cm(s.cx - s.w / 2)}, dy: {cm(s.cy - s.h / 2)}, {shape})")
-        lines.append(text_at(s.cx, s.cy, s.w, s.h, s.size, s.text))
+        lines.append(text_at(s.cx, s.cy, s.size, s.text, fig))
     for lab in layout.labels:
         if lab.kind == "note" and not notes:
             continue
         if lab.backed:  # a white patch interrupting the edge the tag sits on
             lines.append(f"  #place(top + left, dx: {cm(lab.cx - lab.w / 2)}, dy: {cm(lab.cy - lab.h / 2)}, "
                          f"rect(width: {cm(lab.w)}, height: {cm(lab.h)}, fill: white, stroke: none))")
-        lines.append(text_at(lab.cx, lab.cy, lab.w, lab.h, lab.size, lab.text, lab.fill))
+        lines.append(text_at(lab.cx, lab.cy, lab.size, lab.text, fig, lab.fill))
     lines.append("]")
     return "\n".join(lines) + "\n"
