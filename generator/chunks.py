@@ -13,14 +13,42 @@ standalone document (``--emit typ``), and both ways give byte-identical PDFs:
 
     preamble (set rules)                -> main.typ, then #include "/b.typ"
     // @macros  #let ...                -> m.typ, imported by every part
-    // @body    part // @part part ...  -> p/<sha256>.typ each, included in order by b.typ
+    // @body    part // @part part ...  -> p/<n>.typ each, included in order by b.typ
     // @tail    #set document(...)      -> end of main.typ
 """
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 
 MACROS, BODY, PART, TAIL = "// @macros\n", "// @body\n", "// @part\n", "// @tail\n"
+
+
+class PartNames:
+    """File names for parts: the same text keeps its name from one document to the next
+    (so Typst sees the same file and reuses its layout), and names are recycled, least
+    recently used first, because the compiler keeps every file it has seen: one name per
+    distinct part would grow a batch worker by megabytes a student."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.capacity = capacity
+        self.names: OrderedDict[str, str] = OrderedDict()  # text digest -> name, oldest first
+
+    def name(self, digest: str, in_use: set[str]) -> str:
+        if digest in self.names:
+            self.names.move_to_end(digest)
+            return self.names[digest]
+        # the oldest name no part of this document uses, once all names are given out
+        old = next((d for d, n in self.names.items() if n not in in_use), None)
+        if len(self.names) < self.capacity or old is None:
+            name = f"p/{len(self.names)}.typ"
+        else:
+            name = self.names.pop(old)
+        self.names[digest] = name
+        return name
+
+
+_NAMES = PartNames()
 
 
 def split(source: str) -> tuple[str, str, list[str], str] | None:
@@ -44,9 +72,8 @@ def files(source: str) -> dict[str, bytes] | None:
     out: dict[str, bytes] = {}
     includes = []
     for part in parts:
-        text = '#import "/m.typ": *\n' + part + "\n"
-        data = text.encode("utf-8")
-        name = "p/" + hashlib.sha256(data).hexdigest()[:24] + ".typ"
+        data = ('#import "/m.typ": *\n' + part + "\n").encode("utf-8")
+        name = _NAMES.name(hashlib.sha256(data).hexdigest(), set(out))
         out[name] = data
         includes.append(f'#include "/{name}"')
     # The list of parts lives in b.typ, so that main.typ has the same shape for every

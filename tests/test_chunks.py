@@ -91,3 +91,19 @@ def test_rules_split_at_the_first_gradient_rule(family):
     assert before + after == family.rules
     assert not any(r in rules.GRADIENT_RULES for r in before)
     assert after and after[0] in rules.GRADIENT_RULES
+
+
+def test_part_names_are_kept_for_the_same_text_and_recycled_within_a_bound():
+    names = chunks.PartNames(capacity=8)
+    first = [names.name(f"d{i}", set()) for i in range(8)]
+    assert len(set(first)) == 8
+    assert names.name("d3", set()) == first[3]               # the same text, the same file
+    in_use = {names.name("new0", set())}                       # takes the oldest unused name (d0's)
+    assert in_use == {first[0]}
+    for i in range(1, 40):                                     # a long run stays within the bound
+        in_use.add(names.name(f"new{i}", in_use) if len(in_use) < 8 else names.name(f"new{i}", set()))
+    assert len({n for n in names.names.values()}) == len(names.names) <= 8
+    doc = set()
+    for i in range(12):                                        # one document with more parts than the bound
+        doc.add(names.name(f"big{i}", doc))
+    assert len(doc) == 12                                      # never two parts under one name
