@@ -248,8 +248,10 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
             tasks += extra
             run(extra)
         ordered = [rows[s.id] for s in roster.students]
-        pool.apply(write_keys_pdf, (out, ordered))  # Typst's memory stays in a worker
-    write_aggregates(out, roster, ordered)
+        # keys.pdf in a worker (Typst's memory stays there), the CSVs here meanwhile.
+        keys = pool.apply_async(write_keys_pdf, (out, ordered))
+        write_aggregates(out, roster, ordered)
+        keys.get()
     (out / PROGRESS).unlink(missing_ok=True)
     collisions = sum(1 for r in ordered if r["seed_attempt"] != "0")
     return BatchResult(len({t.student_id for t in tasks}), reused, collisions, roster, out)
