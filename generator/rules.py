@@ -7,18 +7,23 @@ import networkx as nx
 from .options import Options
 
 
+# The rules run on every draw of the redraw loop (dozens per student): they read the
+# graph's node dict directly (g._node, what g.nodes[n] returns), not through networkx's
+# views, which cost several times as much per lookup.
+
+
 def _values(g, names):
-    return [g.nodes[n]["value"] for n in names]
+    return [g._node[n]["value"] for n in names]
 
 
 def _nodes(g, *ops):
-    return [n for n, op in g.nodes(data="op") if op in ops]
+    return [n for n, a in g._node.items() if a.get("op") in ops]
 
 
 def leaves_on_grid(g: nx.DiGraph, o: Options) -> bool:
     """Inputs and parameters are multiples of value_step inside the value range."""
     for n in _nodes(g, "input", "param"):
-        v = g.nodes[n]["value"]
+        v = g._node[n]["value"]
         k = v / o.value_step
         if abs(k - round(k)) > 1e-9 or not o.value_min - 1e-9 <= v <= o.value_max + 1e-9:
             return False
@@ -27,14 +32,14 @@ def leaves_on_grid(g: nx.DiGraph, o: Options) -> bool:
 
 def no_kink_at_zero(g: nx.DiGraph, o: Options) -> bool:
     """No relu / leaky-ReLU input near 0, where the derivative is ambiguous."""
-    return all(abs(g.nodes[g.nodes[n]["args"][0]]["value"]) >= o.kink_margin
+    return all(abs(g._node[g._node[n]["args"][0]]["value"]) >= o.kink_margin
                for n in _nodes(g, "relu", "leaky_relu"))
 
 
 def no_min_max_tie(g: nx.DiGraph, o: Options) -> bool:
     """min/max operands at least tie_margin apart, so the routing is unambiguous."""
     for n in _nodes(g, "min", "max"):
-        xs = sorted(_values(g, g.nodes[n]["args"]))
+        xs = sorted(_values(g, g._node[n]["args"]))
         if any(b - a < o.tie_margin for a, b in zip(xs, xs[1:])):
             return False
     return True
@@ -42,7 +47,7 @@ def no_min_max_tie(g: nx.DiGraph, o: Options) -> bool:
 
 def divisor_not_small(g: nx.DiGraph, o: Options) -> bool:
     """No division by anything smaller than min_divisor in size."""
-    return all(abs(g.nodes[g.nodes[n]["args"][1]]["value"]) >= o.min_divisor
+    return all(abs(g._node[g._node[n]["args"][1]]["value"]) >= o.min_divisor
                for n in _nodes(g, "div"))
 
 
@@ -51,9 +56,9 @@ def hidden_values_short(g: nx.DiGraph, o: Options) -> bool:
     forward pass stays exact by hand."""
     scale = 10 ** o.quotient_decimals
     for n in g.nodes:
-        if g.nodes[n]["role"] != "hidden":
+        if g._node[n]["role"] != "hidden":
             continue
-        v = g.nodes[n]["value"] * scale
+        v = g._node[n]["value"] * scale
         if abs(v - round(v)) > 1e-6:
             return False
     return True
@@ -61,18 +66,18 @@ def hidden_values_short(g: nx.DiGraph, o: Options) -> bool:
 
 def output_unsaturated(g: nx.DiGraph, o: Options) -> bool:
     """The sigmoid output stays inside [output_min, output_max]."""
-    return all(o.output_min <= g.nodes[n]["value"] <= o.output_max for n in _nodes(g, "sigmoid"))
+    return all(o.output_min <= g._node[n]["value"] <= o.output_max for n in _nodes(g, "sigmoid"))
 
 
 def leaf_gradients_nonzero(g: nx.DiGraph, o: Options) -> bool:
     """Every input and parameter gets a non-zero gradient: no answer cell is a freebie."""
-    return all(abs(g.nodes[n]["grad"]) > 1e-9 for n in _nodes(g, "input", "param"))
+    return all(abs(g._node[n]["grad"]) > 1e-9 for n in _nodes(g, "input", "param"))
 
 
 def gradients_moderate(g: nx.DiGraph, o: Options) -> bool:
     """Answer-table gradients neither huge nor tiny (a tiny one would sit inside the
     grading tolerance); exact zeros (a branch a min/max did not pick) are allowed."""
-    for n, a in g.nodes(data=True):
+    for n, a in g._node.items():
         if a["role"] in ("input", "param", "hidden") and a["grad"] != 0:
             if not o.grad_min <= abs(a["grad"]) <= o.grad_max:
                 return False
@@ -81,7 +86,7 @@ def gradients_moderate(g: nx.DiGraph, o: Options) -> bool:
 
 def some_unit_on_leaky_branch(g: nx.DiGraph, o: Options) -> bool:
     """At least one leaky-ReLU unit has a negative input, so the slope matters."""
-    return any(g.nodes[g.nodes[n]["args"][0]]["value"] < 0 for n in _nodes(g, "leaky_relu"))
+    return any(g._node[g._node[n]["args"][0]]["value"] < 0 for n in _nodes(g, "leaky_relu"))
 
 
 def has_routing_gate(g: nx.DiGraph, o: Options) -> bool:
@@ -92,7 +97,7 @@ def has_routing_gate(g: nx.DiGraph, o: Options) -> bool:
 def has_computed_product(g: nx.DiGraph, o: Options) -> bool:
     """A product or quotient of two computed or input nodes, not just a parameter times something."""
     for n in _nodes(g, "mul", "div"):
-        if sum(g.nodes[a]["op"] != "param" for a in g.nodes[n]["args"]) >= 2:
+        if sum(g._node[a]["op"] != "param" for a in g._node[n]["args"]) >= 2:
             return True
     return False
 

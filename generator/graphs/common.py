@@ -141,8 +141,7 @@ def draw_leaf_values(g: nx.DiGraph, rng: np.random.Generator, o: Options, zero_b
     """Inputs and parameters from the grid (never 0, except biases where allowed), Y in {0, 1}."""
     grid = o.grid()
     nonzero = [v for v in grid if v != 0]
-    for name in g.nodes:
-        a = g.nodes[name]
+    for name, a in g._node.items():  # the node dicts themselves (see rules.py)
         if a["op"] in ("input", "param"):
             a["value"] = pick(rng, grid if zero_bias_ok and name.startswith("B") else nonzero)
     g.nodes["L"]["target"] = float(rng.integers(2))
