@@ -1,12 +1,12 @@
 """One rendered document as several in-memory Typst files, for speed.
 
 Typst caches the layout of every paragraph, table and figure it typesets, keyed on the
-content *and its source position*. A source position is numbered within its file, so in
-one big file any difference between two students' documents renumbers everything after
-it and nothing is reused. With each part of the document in a file of its own, named by
-a hash of its text, a part that is the same as in the previous document (every statement
-the key repeats from the question, the fixed prose between students) keeps its numbers
-and comes from the cache.
+content *and its source position*. Source positions are numbered within a file, so in
+one big file any difference between two students' documents renumbers the rest of it and
+little is reused. With each part of the document in a file of its own, which keeps its
+name while its text stays the same (PartNames), a part that is the same as in the
+previous document (every statement the key repeats from the question, the fixed prose
+between students) keeps its numbers and comes from the cache.
 
 The templates mark the parts with comment lines, so the rendered source is also a valid
 standalone document (``--emit typ``), and both ways give byte-identical PDFs:
