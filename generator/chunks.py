@@ -19,9 +19,9 @@ standalone document (``--emit typ``), and both ways give byte-identical PDFs:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 
-MACROS, BODY, PART, TAIL = "// @macros\n", "// @body\n", "// @part\n", "// @tail\n"
 
 
 class PartNames:
@@ -51,15 +51,22 @@ class PartNames:
 _NAMES = PartNames()
 
 
+_MARKER = re.compile(r"^// @(macros|body|part|tail)\n", re.MULTILINE)
+
+
 def split(source: str) -> tuple[str, str, list[str], str] | None:
-    """(preamble, macros, parts, tail), or None for a source without the markers."""
-    try:
-        preamble, rest = source.split(MACROS, 1)
-        macros, rest = rest.split(BODY, 1)
-        body, tail = rest.split(TAIL, 1)
-    except ValueError:
+    """(preamble, macros, parts, tail), or None for a source without the markers. A
+    marker is a whole line; macros, body and tail come once each, in that order."""
+    pieces = _MARKER.split(source)  # text, name, text, name, ...
+    names = pieces[1::2]
+    if not names:
         return None
-    parts = [p.strip("\n") for p in body.split(PART)]
+    if [n for n in names if n != "part"] != ["macros", "body", "tail"] or \
+            names.index("tail") < len(names) - 1 or "part" in names[:names.index("body")]:
+        raise ValueError(f"document markers out of order: {names}")
+    texts = pieces[0::2]
+    preamble, macros, tail = texts[0], texts[1], texts[-1]
+    parts = [p.strip("\n") for p in texts[2:-1]]
     return preamble, macros, [p for p in parts if p.strip()], tail
 
 

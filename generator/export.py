@@ -61,7 +61,8 @@ _CONTAINERS = (dict, list)
 def _indented(value, depth: int) -> str:
     inner = value.values() if isinstance(value, dict) else value
     if (depth >= _INDENTED_LEVELS or not isinstance(value, _CONTAINERS)
-            or not any(isinstance(v, _CONTAINERS) for v in inner)):
+            or not any(isinstance(v, _CONTAINERS) for v in inner)
+            or (isinstance(value, dict) and not all(isinstance(k, str) for k in value))):
         return json.dumps(value, ensure_ascii=False, allow_nan=False)
     pad = " " * (depth + 1)
     if isinstance(value, dict):

@@ -58,7 +58,10 @@ def compile_pdf(source: str, chunked: bool = True) -> bytes:
     """The PDF of one document. ``chunked`` typesets it from in-memory files, one per
     part (see chunks.py), so that Typst's caches carry the parts a document shares
     with the one before it; the bytes are the same either way."""
-    files = chunks.files(source) if chunked else None
+    try:
+        files = chunks.files(source) if chunked else None
+    except ValueError as e:  # a template's markers, not user input
+        raise PsetError(f"typst source: {e}") from e
     try:
         # pdf_tags=False: the accessibility tag tree roughly doubles compile time.
         return _compiler().compile(input=files or source.encode("utf-8"), format="pdf",

@@ -57,6 +57,17 @@ def test_a_name_cannot_forge_a_part_marker():
     assert not any(line.startswith("// @") and "Zo" in line for line in lines)
 
 
+def test_markers_count_only_as_whole_lines_and_in_order():
+    source = "pre\n// @macros\n#let x = 1\n// @body\nA // @part\nstill A\n// @part\nB\n// @tail\nend\n"
+    preamble, macros, parts, tail = chunks.split(source)
+    assert (preamble, macros, tail) == ("pre\n", "#let x = 1\n", "end\n")
+    assert parts == ["A // @part\nstill A", "B"]
+    with pytest.raises(ValueError, match="out of order"):
+        chunks.split("// @body\nx\n// @macros\ny\n// @tail\n")
+    with pytest.raises(ValueError, match="out of order"):
+        chunks.split("// @macros\nx\n// @body\ny\n// @tail\nz\n// @tail\n")
+
+
 def test_a_source_without_markers_compiles_as_one_file():
     assert chunks.files("Hello") is None
     assert compile_pdf("Hello").startswith(b"%PDF-")
