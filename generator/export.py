@@ -66,7 +66,7 @@ def _indented(value, depth: int) -> str:
         return json.dumps(value, ensure_ascii=False, allow_nan=False)
     pad = " " * (depth + 1)
     if isinstance(value, dict):
-        items = [f"{pad}{json.dumps(str(k), ensure_ascii=False)}: {_indented(v, depth + 1)}"
+        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_indented(v, depth + 1)}"
                  for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
     items = [pad + _indented(v, depth + 1) for v in value]

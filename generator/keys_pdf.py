@@ -7,7 +7,6 @@ table of the whole class would make Typst's memory grow with the class. Bookmark
 contents, then one per student. Memory stays flat however large the class."""
 from __future__ import annotations
 
-import datetime
 import itertools
 import tempfile
 from pathlib import Path
@@ -17,13 +16,13 @@ import typst
 
 from . import fonts, pdfmerge
 from .errors import PsetError
+from .render import FIXED_TIMESTAMP
 from .typst_text import isolated, text
 
 TITLE = "Answer keys"
 # Students per contents chunk: one page with room for a few wrapped long names, so a
 # chunk rarely spills onto a second page (it may: the page numbers still come out right).
 ROWS_PER_CHUNK = 25
-_FIXED_TIMESTAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
 _SETUP = """#set document(title: "Answer keys", date: none)
 #set page(paper: "us-letter", margin: 1in,
   footer: context [#set text(8.5pt, fill: luma(90)); #h(1fr) #counter(page).display() #h(1fr)])
@@ -100,7 +99,7 @@ class Contents:
                                      chunk.start + 1, page)
             try:
                 pdf = self.compiler.compile(input=source.encode("utf-8"), format="pdf",
-                                            timestamp=_FIXED_TIMESTAMP, pdf_tags=False)
+                                            timestamp=FIXED_TIMESTAMP, pdf_tags=False)
             except typst.TypstError as e:
                 raise PsetError(f"keys.pdf: typst could not set the contents: {e.message}") from e
             yield pdf

@@ -55,10 +55,10 @@ def hidden_values_short(g: nx.DiGraph, o: Options) -> bool:
     """Hidden nodes come out exact to a few decimals (quotients included), so the
     forward pass stays exact by hand."""
     scale = 10 ** o.quotient_decimals
-    for n in g.nodes:
-        if g._node[n]["role"] != "hidden":
+    for a in g._node.values():
+        if a["role"] != "hidden":
             continue
-        v = g._node[n]["value"] * scale
+        v = a["value"] * scale
         if abs(v - round(v)) > 1e-6:
             return False
     return True

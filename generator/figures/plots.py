@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..errors import PsetError
 from .metrics import number
-from .render import cm, paths, point, text_at
+from .render import cm, paths, text_at
 
 AXIS = "0.5pt + black"
 

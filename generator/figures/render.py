@@ -37,19 +37,20 @@ def text_at(cx: float, cy: float, size: float, markup: str, figure: tuple[float,
             f"text(size: {pt(size)}{colour})[{markup}])")
 
 
+def _subpath(points, close: bool = False) -> str:
+    segments = [f"curve.{'move' if i == 0 else 'line'}({point(p)})" for i, p in enumerate(points)]
+    return ", ".join(segments + ["curve.close()"] * close)
+
+
 def paths(polylines, stroke: str) -> str:
     """Several polylines with one stroke as one shape: Typst lays out one element, not many."""
-    moves = ", ".join(f"curve.{'move' if i == 0 else 'line'}({point(p)})"
-                      for line in polylines for i, p in enumerate(line))
-    return f"  #place(top + left, curve(stroke: {stroke}, {moves}))"
+    return f"  #place(top + left, curve(stroke: {stroke}, {', '.join(_subpath(line) for line in polylines)}))"
 
 
 def filled(polygons, fill: str = "black") -> str:
     """Several filled polygons as one shape."""
-    parts = []
-    for poly in polygons:
-        parts += [f"curve.move({point(poly[0])})"] + [f"curve.line({point(p)})" for p in poly[1:]] + ["curve.close()"]
-    return f"  #place(top + left, curve(fill: {fill}, stroke: none, {', '.join(parts)}))"
+    return (f"  #place(top + left, curve(fill: {fill}, stroke: none, "
+            f"{', '.join(_subpath(poly, close=True) for poly in polygons)}))")
 
 
 def arrow(points) -> tuple[list, list]:

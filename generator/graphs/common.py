@@ -1,7 +1,6 @@
 """Shared pieces of the graph families: a builder and the sample-check-redraw loop."""
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
