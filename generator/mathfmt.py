@@ -144,8 +144,14 @@ class Cell:
     value: str    # the rounded number(s) as printed, plain text
     width: float  # cm, the writing space a student gets
 
+    @property
+    def column_width(self) -> float:
+        """cm the cell's table column takes: the writing space and the cell's inset."""
+        return self.width + CELL_PADDING_CM
+
 
 TABLE_WIDTH_CM = 16.0
+CELL_PADDING_CM = 0.45  # the table's inset, 6pt a side, and its rules
 
 
 def cell_header(label: str, is_vector: bool) -> str:
@@ -169,7 +175,7 @@ def table_chunks(p, decimals: int) -> list[list[Cell]]:
     """The answer table split into rows that fit the page width."""
     chunks, width = [[]], 0.0
     for c in cells(p.answers, decimals):
-        w = c.width + 0.45  # cell padding
+        w = c.column_width
         if chunks[-1] and width + w > TABLE_WIDTH_CM:
             chunks.append([])
             width = 0.0
@@ -181,7 +187,7 @@ def table_chunks(p, decimals: int) -> list[list[Cell]]:
         flat = [c for ch in chunks for c in ch]
         per = -(-len(flat) // len(chunks))
         even = [flat[i:i + per] for i in range(0, len(flat), per)]
-        if all(sum(c.width + 0.45 for c in row) <= TABLE_WIDTH_CM for row in even):
+        if all(sum(c.column_width for c in row) <= TABLE_WIDTH_CM for row in even):
             chunks = even
     return chunks
 
