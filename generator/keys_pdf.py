@@ -4,7 +4,8 @@ The keys are already typeset (students/<stem>-key.pdf): pdfmerge appends their p
 unchanged, one file at a time. Typst sets only the contents, in chunks of a fixed number
 of students each (one Typst document per chunk, each starting a new page): a single
 table of the whole class would make Typst's memory grow with the class. Bookmarks: the
-contents, then one per student. Memory stays flat however large the class."""
+contents, then one per student. Memory stays flat however large the class, but for the
+contents chunks themselves (kept from the pass that settles their page numbers)."""
 from __future__ import annotations
 
 import itertools
@@ -82,17 +83,20 @@ class Contents:
                                                                                     ROWS_PER_CHUNK)]
         # The page numbers in the table depend on how many pages the contents take: guess
         # one page per chunk, typeset, and again with the count found until the two agree.
+        # The chunks of the pass that agrees are the ones merged (a few kB each, about 1 MB
+        # for 1,000 students): usually the first guess holds, so each is typeset once.
         self.pages = len(self.chunks)
         for _ in range(4):
             self.key_starts = first_pages(self.pages, key_pages)
-            self.chunk_pages = [pdfmerge.count_pages(pdf, "keys.pdf contents") for pdf in self.pdfs()]
+            self.pdfs = list(self._typeset())
+            self.chunk_pages = [pdfmerge.count_pages(pdf, "keys.pdf contents") for pdf in self.pdfs]
             if sum(self.chunk_pages) == self.pages:
                 return
             self.pages = sum(self.chunk_pages)
         raise PsetError("keys.pdf: the contents' page count does not settle")
 
-    def pdfs(self) -> Iterator[bytes]:
-        """Each chunk's PDF, typeset on demand (so only one is in memory at a time)."""
+    def _typeset(self) -> Iterator[bytes]:
+        """Each chunk's PDF, with the page numbers of the current guess."""
         page = 1
         for chunk in self.chunks:
             source = contents_source([self.rows[i] for i in chunk], self.key_starts[chunk.start:chunk.stop],
@@ -126,5 +130,5 @@ def write_keys_pdf(out: Path, rows: list[dict]) -> None:
         compiler = typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
         contents = Contents(compiler, rows, key_pages)
         outline = [("Contents", 0)] + [(bookmark(row), start - 1) for row, start in zip(rows, contents.key_starts)]
-        pdfmerge.merge(out / "keys.pdf", itertools.chain(contents.pdfs(), paths), outline, title=TITLE,
+        pdfmerge.merge(out / "keys.pdf", itertools.chain(contents.pdfs, paths), outline, title=TITLE,
                        expected_pages=[*contents.chunk_pages, *key_pages])
