@@ -75,10 +75,10 @@ def sample(family: Family, rng: np.random.Generator, options: Options) -> Varian
     for attempt in range(1, options.max_attempts + 1):
         if attempt % VALUE_DRAWS_PER_STRUCTURE == 1:
             g = family.build(rng, options)
+            order = topological_order(g)  # new values keep the structure, so its order
         else:
             family.draw_values(g, rng, options)
         try:
-            order = topological_order(g)
             forward(g, order)
         except (ZeroDivisionError, ValueError, OverflowError):
             failures["solvable"] += 1  # a zero divisor or a saturated log: redraw
