@@ -182,6 +182,13 @@ def _still_valid(out: Path, row: dict, expected: dict) -> bool:
     return True
 
 
+# Each worker is replaced by a fresh one after this many students. A process that keeps
+# typesetting slows down (Typst's caches and heap: 114 -> 140 ms per student over 150
+# students in one process); a new worker from the forkserver costs a few hundred ms.
+# 1,000 students on 2 cores: 91 s never replaced, 87 s every 25, 84 s every 50, 83 s every 100.
+WORKER_STUDENTS = 50
+
+
 def _pool(jobs: int):
     # Not fork: once this process has run Typst (keys.pdf of an earlier batch), Typst's
     # threads make a forked child hang. A forkserver starts clean and stays cheap.
@@ -190,7 +197,7 @@ def _pool(jobs: int):
         ctx.set_forkserver_preload(["generator.batch"])
     else:
         ctx = multiprocessing.get_context("spawn")
-    return ctx.Pool(jobs)
+    return ctx.Pool(jobs, maxtasksperchild=WORKER_STUDENTS)
 
 
 def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = None) -> BatchResult:
