@@ -83,7 +83,7 @@ class Contents:
                                                                                     ROWS_PER_CHUNK)]
         # The page numbers in the table depend on how many pages the contents take: guess
         # one page per chunk, typeset, and again with the count found until the two agree.
-        # The chunks of the pass that agrees are the ones merged (a few kB each, about 1 MB
+        # The chunks of the pass that agrees are the ones merged (about 12 kB each, half a MB
         # for 1,000 students): usually the first guess holds, so each is typeset once.
         self.pages = len(self.chunks)
         for _ in range(4):
