@@ -34,7 +34,8 @@ class Rendered:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                              undefined=jinja2.StrictUndefined, autoescape=False,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             auto_reload=False)  # no stat() of every template on every render
     env.filters["t"] = typst_text.text
     env.filters["exact"] = numfmt.exact
     env.filters["str_literal"] = typst_text.string_literal

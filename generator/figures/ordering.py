@@ -85,20 +85,21 @@ def order(cols: list[list[str]], links: list[tuple[str, str]], sweeps: int,
     cur = [_keep_ranks(list(c), ranks) for c in cols]
     cost_of = _Cost(cur, links, pairs, straight)
     best, best_cost = [list(c) for c in cur], cost_of(cur)
+    pos = _positions(cur)  # kept up to date column by column (a column's sort reads the old one)
     for sweep in range(sweeps):
         down = sweep % 2 == 0
         rng = range(1, len(cur)) if down else range(len(cur) - 2, -1, -1)
-        for c in rng:
-            pos = _positions(cur)
-            nbrs = preds if down else succs
+        nbrs = preds if down else succs
 
-            def key(k, pos=pos, nbrs=nbrs):
-                ns = nbrs.get(k, [])
-                if not ns:
-                    return (pos[k], pos[k])
-                return (sum(pos[n] for n in ns) / len(ns), pos[k])
+        def key(k):
+            ns = nbrs.get(k)
+            if not ns:
+                return (pos[k], pos[k])
+            return (sum(pos[n] for n in ns) / len(ns), pos[k])
+        for c in rng:
             cur[c] = _keep_ranks(sorted(cur[c], key=key), ranks)
-        cost = cost_of(cur)
+            pos.update((k, i) for i, k in enumerate(cur[c]))
+        cost = cost_of.total(pos, cost_of.crossings(pos))
         if cost < best_cost - 1e-9:
             best, best_cost = [list(c) for c in cur], cost
     return _swap_down(best, best_cost, cost_of, ranks)

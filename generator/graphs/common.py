@@ -1,6 +1,7 @@
 """Shared pieces of the graph families: a builder and the sample-check-redraw loop."""
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
@@ -136,10 +137,16 @@ def vector_parts(g: nx.DiGraph, label: str) -> list[str]:
     return parts
 
 
+@functools.lru_cache(maxsize=16)
+def _grids(o: Options) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The value grid and its non-zero part (drawn from on every redraw)."""
+    grid = tuple(o.grid())
+    return grid, tuple(v for v in grid if v != 0)
+
+
 def draw_leaf_values(g: nx.DiGraph, rng: np.random.Generator, o: Options, zero_bias_ok: bool) -> None:
     """Inputs and parameters from the grid (never 0, except biases where allowed), Y in {0, 1}."""
-    grid = o.grid()
-    nonzero = [v for v in grid if v != 0]
+    grid, nonzero = _grids(o)
     for name, a in g._node.items():  # the node dicts themselves (see rules.py)
         if a["op"] in ("input", "param"):
             a["value"] = pick(rng, grid if zero_bias_ok and name.startswith("B") else nonzero)
