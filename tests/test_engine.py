@@ -58,7 +58,9 @@ UNARY = {"neg": {}, "relu": {}, "leaky_relu": {"alpha": 0.1}, "sigmoid": {}, "ta
 @given(op=st.sampled_from(sorted(UNARY)), x=st.floats(-4, 4).filter(lambda v: abs(v) > 1e-3))
 def test_unary_op_gradient_matches_finite_difference(op, x):
     if op == "log":
-        x = abs(x)
+        # Near 0, log's higher derivatives blow up and a central difference with a fixed
+        # step (1e-5) is off by more than the tolerance (x = 0.00195: 1e-5 relative).
+        x = abs(x) + 0.05
     g = _unary_graph(op, x, **UNARY[op])
     solve(g)
     nodes = nodes_of(g)
