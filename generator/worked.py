@@ -80,11 +80,14 @@ def forward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[ForwardLi
 
 
 def backward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[BackwardLine]:
+    into: dict[str, list[Step]] = {}  # each node's terms, in the order they were accumulated
+    for s in sol.steps:
+        into.setdefault(s.node, []).append(s)
     lines = []
     for name in reversed(sol.order):
         if name == sol.loss:
             continue
-        steps = sol.steps_into(name)
+        steps = into.get(name, [])
         notes = [n for n in (_note(g, s, decimals) for s in steps) if n]
         lines.append(BackwardLine(
             f"nabla {symbol(name)}",

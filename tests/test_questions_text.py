@@ -24,7 +24,6 @@ STAND_IN_FIG = types.SimpleNamespace(
 PREAMBLE = """#set page(paper: "us-letter", margin: 1in)
 #set text(size: 10.5pt, hyphenate: false)
 #let solution(body) = block(fill: luma(235), inset: 8pt, body)
-#let answer-line() = box(width: 1fr, stroke: (bottom: 0.5pt))
 """
 PARTIALS = {params_vs_hyper.KIND: "questions/params-vs-hyper.typ.j2",
             fit_diagnosis.KIND: "questions/fit-diagnosis.typ.j2"}
