@@ -169,6 +169,7 @@ def main() -> None:
         return child(roster, secret, out, int(jobs))
 
     from generator.secret import new_secret
+    print(f"allocator: {'jemalloc (LD_PRELOAD)' if 'jemalloc' in os.environ.get('LD_PRELOAD', '') else 'the system malloc'}")
     with tempfile.TemporaryDirectory(prefix="make-pset-bench-batch-") as d:
         tmp = Path(d)
         new_secret(tmp / "course.key")

@@ -9,6 +9,7 @@ for reference it also times the same documents as one standalone source each, wh
 is what the part files save."""
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -52,6 +53,7 @@ def main(n: int) -> None:
           f"(median {statistics.median(full) * 1000:.1f} ms, max {max(full) * 1000:.1f} ms)")
     print(f"bare typst.compile of the same two documents (part files):   {b * 1000:.1f} ms CPU")
     print(f"  (the same two documents as one source each, for reference: {statistics.mean(standalone) * 1000:.1f} ms CPU)")
+    print(f"  allocator: {'jemalloc (LD_PRELOAD)' if 'jemalloc' in os.environ.get('LD_PRELOAD', '') else 'the system malloc'}")
     print(f"ratio: {f / b:.2f}  (target <= 1.3)")
     print(f"per-student target 150 ms: {'met' if f <= 0.15 else 'NOT met'}")
 
