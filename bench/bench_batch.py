@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from allocator import allocator  # noqa: E402  (bench/, the script's folder)
 
 NAMES = ["Ada Lovelace", "Hopper, Grace", "José Ángel Núñez", "O'Brien, Siobhán", "*bold* #strong[x]",
          '#read("/etc/passwd")', "$x^2$ @ref <lbl>", "back\\slash \\u{41}", "שלום עולם", "مرحبا بالعالم",
@@ -169,7 +170,7 @@ def main() -> None:
         return child(roster, secret, out, int(jobs))
 
     from generator.secret import new_secret
-    print(f"allocator: {'jemalloc (LD_PRELOAD)' if 'jemalloc' in os.environ.get('LD_PRELOAD', '') else 'the system malloc'}")
+    print(f"allocator: {allocator()}")
     with tempfile.TemporaryDirectory(prefix="make-pset-bench-batch-") as d:
         tmp = Path(d)
         new_secret(tmp / "course.key")

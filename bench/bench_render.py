@@ -3,19 +3,23 @@
     python bench/bench_render.py [N]
 
 Targets (issue 3): ratio <= 1.3; one student's two PDFs in under 0.15 s of one core.
-Reports CPU time of this process (one core). "Bare" is typst.compile of the very files
-make-pset hands Typst (the document in parts, chunks.py), students in the same order;
-for reference it also times the same documents as one standalone source each, which
-is what the part files save."""
+Reports CPU time (one core). "Bare" is typst.compile of the very files make-pset hands
+Typst (the document in parts, chunks.py), students in the same order; for reference it
+also times the same documents as one standalone source each, which is what the part
+files save. Each of the three is timed in a fresh process of its own, after the same
+warm-up: a process slows down as it keeps typesetting (glibc's malloc, see README), so
+timing one after another in one process would favour the first."""
 from __future__ import annotations
 
-import os
+import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from allocator import allocator  # noqa: E402  (bench/, the script's folder)
 
 from generator.pset import build_pset  # noqa: E402
 from generator import chunks  # noqa: E402
@@ -23,40 +27,58 @@ from generator.render import FIXED_TIMESTAMP, _compiler, compile_pdf, document_s
 from generator.export import answers_document, dumps  # noqa: E402
 
 
-def main(n: int) -> None:
+def measure(part: str, n: int) -> list[float]:
+    """CPU seconds per student for one of: pipeline, bare, standalone."""
     seeds = range(1000, 1000 + n)
     compile_pdf(document_source(build_pset(1), key=False))  # warm up: fonts, template cache
-    full, bare, sources = [], [], []
-    for seed in seeds:
-        t0 = time.process_time()
-        ps = build_pset(seed)
-        q_src, k_src = document_source(ps, key=False), document_source(ps, key=True)
-        compile_pdf(q_src), compile_pdf(k_src)
-        dumps(answers_document(ps))
-        full.append(time.process_time() - t0)
-        sources.append((q_src, k_src))
-    files = [(chunks.files(q), chunks.files(k)) for q, k in sources]
-    compiler = _compiler()
-    for q_files, k_files in files:
-        t0 = time.process_time()
-        for f in (q_files, k_files):
-            compiler.compile(input=f, format="pdf", timestamp=FIXED_TIMESTAMP, pdf_tags=False)
-        bare.append(time.process_time() - t0)
-    standalone = []
-    for q_src, k_src in sources:
-        t0 = time.process_time()
-        compile_pdf(q_src, chunked=False), compile_pdf(k_src, chunked=False)
-        standalone.append(time.process_time() - t0)
+    times = []
+    if part == "pipeline":
+        for seed in seeds:
+            t0 = time.process_time()
+            ps = build_pset(seed)
+            q_src, k_src = document_source(ps, key=False), document_source(ps, key=True)
+            compile_pdf(q_src), compile_pdf(k_src)
+            dumps(answers_document(ps))
+            times.append(time.process_time() - t0)
+        return times
+    sources = [(document_source(ps, key=False), document_source(ps, key=True)) for ps in map(build_pset, seeds)]
+    if part == "bare":
+        compiler = _compiler()
+        for q_files, k_files in [(chunks.files(q), chunks.files(k)) for q, k in sources]:
+            t0 = time.process_time()
+            for f in (q_files, k_files):
+                compiler.compile(input=f, format="pdf", timestamp=FIXED_TIMESTAMP, pdf_tags=False)
+            times.append(time.process_time() - t0)
+    else:
+        for q_src, k_src in sources:
+            t0 = time.process_time()
+            compile_pdf(q_src, chunked=False), compile_pdf(k_src, chunked=False)
+            times.append(time.process_time() - t0)
+    return times
+
+
+def main(n: int) -> None:
+    runs = {}
+    for part in ("pipeline", "bare", "standalone"):
+        proc = subprocess.run([sys.executable, __file__, "--part", part, str(n)], capture_output=True, text=True)
+        if proc.returncode:
+            sys.exit(f"{part} failed:\n{proc.stderr}")
+        runs[part] = json.loads(proc.stdout.strip().splitlines()[-1])
+    full, bare = runs["pipeline"], runs["bare"]
     f, b = statistics.mean(full), statistics.mean(bare)
-    print(f"students: {n}")
+    print(f"students: {n} (each figure from a fresh process)")
     print(f"make-pset per student (generate + render + both PDFs + JSON): {f * 1000:.1f} ms CPU "
           f"(median {statistics.median(full) * 1000:.1f} ms, max {max(full) * 1000:.1f} ms)")
     print(f"bare typst.compile of the same two documents (part files):   {b * 1000:.1f} ms CPU")
-    print(f"  (the same two documents as one source each, for reference: {statistics.mean(standalone) * 1000:.1f} ms CPU)")
-    print(f"  allocator: {'jemalloc (LD_PRELOAD)' if 'jemalloc' in os.environ.get('LD_PRELOAD', '') else 'the system malloc'}")
+    print(f"  (the same two documents as one source each, for reference: "
+          f"{statistics.mean(runs['standalone']) * 1000:.1f} ms CPU)")
+    print(f"  allocator: {allocator()}")
     print(f"ratio: {f / b:.2f}  (target <= 1.3)")
     print(f"per-student target 150 ms: {'met' if f <= 0.15 else 'NOT met'}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    if len(sys.argv) > 2 and sys.argv[1] == "--part":
+        print(json.dumps(measure(sys.argv[2], int(sys.argv[3]))))
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)

@@ -182,10 +182,11 @@ def _still_valid(out: Path, row: dict, expected: dict) -> bool:
     return True
 
 
-# Each worker is replaced by a fresh one after this many students. A process that keeps
-# typesetting slows down (Typst's caches and heap: 114 -> 140 ms per student over 150
-# students in one process); a new worker from the forkserver costs a few hundred ms.
-# 1,000 students on 2 cores: 91 s never replaced, 87 s every 25, 84 s every 50, 83 s every 100.
+# On Linux each worker is replaced by a fresh one after this many students: a process
+# that keeps typesetting slows down (glibc's malloc under Typst's allocations: 114 ->
+# 140 ms per student over 150 students in one process, see README), and a new worker
+# from the forkserver costs a few hundred ms. 1,000 students on 2 cores: 91 s never
+# replaced, 87 s every 25, 84 s every 50, 83 s every 100.
 WORKER_STUDENTS = 50
 
 
@@ -195,9 +196,10 @@ def _pool(jobs: int):
     if sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["generator.batch"])
-    else:
-        ctx = multiprocessing.get_context("spawn")
-    return ctx.Pool(jobs, maxtasksperchild=WORKER_STUDENTS)
+        return ctx.Pool(jobs, maxtasksperchild=WORKER_STUDENTS)
+    # Elsewhere a new worker is a whole new interpreter (spawn), and the slowdown was
+    # only measured with glibc: workers are kept.
+    return multiprocessing.get_context("spawn").Pool(jobs)
 
 
 def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = None) -> BatchResult:

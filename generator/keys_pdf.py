@@ -83,8 +83,8 @@ class Contents:
                                                                                     ROWS_PER_CHUNK)]
         # The page numbers in the table depend on how many pages the contents take: guess
         # one page per chunk, typeset, and again with the count found until the two agree.
-        # The chunks of the pass that agrees are the ones merged (about 12 kB each, half a MB
-        # for 1,000 students): usually the first guess holds, so each is typeset once.
+        # The chunks of the pass that agrees are the ones merged (12-35 kB each, up to about
+        # 1.3 MB for 1,000 students): usually the first guess holds, so each is typeset once.
         self.pages = len(self.chunks)
         for _ in range(4):
             self.key_starts = first_pages(self.pages, key_pages)

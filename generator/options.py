@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Options:
+    """Frozen and hashable (tuples, not lists): the redraw loop caches per Options."""
+
     value_step: float = 0.5          # inputs and parameters are multiples of this
     value_min: float = -3.0
     value_max: float = 3.0

@@ -610,18 +610,25 @@ def test_two_batches_in_one_process(tmp_path, secrets_dir):
     assert code == 0, f"the second batch did not finish in 15 s (a deadlock after fork?) {err}"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are replaced on Linux only")
 def test_workers_replaced_after_every_student_make_the_same_files(tmp_path, kind_runs, secrets_dir):
     """Workers are replaced every WORKER_STUDENTS students (a long-running one slows
-    down); replaced after each student, a batch still finishes with the same bytes."""
+    down). Replaced after each task, every task gets a worker of its own, and the batch
+    still finishes with the same bytes."""
     made, _ = kind_runs("plain.csv")
-    script = ("from pathlib import Path\n"
+    script = ("import multiprocessing.process as mp\n"
+              "from pathlib import Path\n"
               "import generator.batch as batch\n"
               "from generator.config import DEFAULT_CONFIG\n"
               "batch.WORKER_STUDENTS = 1\n"
+              "started, start = [], mp.BaseProcess.start\n"
+              "mp.BaseProcess.start = lambda self: (started.append(self), start(self))[1]\n"
               f"batch.run_batch(batch.BatchRequest(Path({str(DATA / 'plain.csv')!r}), "
-              f"Path({str(secrets_dir / 'a.key')!r}), Path({str(tmp_path / 'out')!r}), DEFAULT_CONFIG, jobs=2))\n")
-    code, _, err = run_killable(["-c", script], timeout=60)
+              f"Path({str(secrets_dir / 'a.key')!r}), Path({str(tmp_path / 'out')!r}), DEFAULT_CONFIG, jobs=2))\n"
+              "print(len(started))\n")
+    code, out, err = run_killable(["-c", script], timeout=60)
     assert code == 0, err
+    assert int(out.split()[-1]) >= 4         # 3 students and keys.pdf, a worker each
     digests = ("question_sha256", "key_sha256", "answers_sha256")
     assert [[r[d] for d in digests] for r in manifest(tmp_path / "out")] == \
         [[r[d] for d in digests] for r in manifest(made)]
