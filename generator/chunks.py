@@ -23,7 +23,6 @@ import re
 from collections import OrderedDict
 
 
-
 class PartNames:
     """File names for parts: the same text keeps its name from one document to the next
     (so Typst sees the same file and reuses its layout), and names are recycled, least

@@ -102,10 +102,17 @@ class Solution:
         return [s for s in self.steps if s.node == node]
 
 
+def _insertion_index(g: nx.DiGraph) -> tuple[dict[str, int], bool]:
+    """Each node's insertion position, and whether every edge points forward in it
+    (then insertion order is a topological order and there is no cycle)."""
+    index = {n: i for i, n in enumerate(g.nodes)}
+    return index, all(index[a] < index[b] for a, b in g.edges)
+
+
 def topological_order(g: nx.DiGraph) -> list[str]:
     """Topological order that breaks ties by insertion order (stable on every run)."""
-    index = {n: i for i, n in enumerate(g.nodes)}
-    if all(index[a] < index[n] for a, n in g.edges):
+    index, forward_only = _insertion_index(g)
+    if forward_only:
         return list(g.nodes)  # the builders add nodes in order: the same answer, faster
     return list(nx.lexicographical_topological_sort(g, key=index.__getitem__))
 
@@ -157,10 +164,9 @@ def backward(g: nx.DiGraph, order: list[str]) -> Solution:
 
 def check_graph(g: nx.DiGraph) -> None:
     """Structural sanity: known ops, arities, args matching edges, one loss, acyclic."""
-    index = {n: i for i, n in enumerate(g.nodes)}
-    # Every edge forward in insertion order proves there is no cycle (the builders'
-    # graphs all are); otherwise ask networkx.
-    if not all(index[a] < index[b] for a, b in g.edges) and not nx.is_directed_acyclic_graph(g):
+    # The builders' graphs have every edge forward in insertion order, which proves
+    # there is no cycle; otherwise ask networkx.
+    if not _insertion_index(g)[1] and not nx.is_directed_acyclic_graph(g):
         raise ValueError("graph has a cycle")
     for name, attrs in g.nodes(data=True):
         op, args = attrs.get("op"), attrs.get("args", [])

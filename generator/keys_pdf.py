@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import tempfile
 from pathlib import Path
-from typing import Iterator
 
 import typst
 
@@ -88,26 +87,26 @@ class Contents:
         self.pages = len(self.chunks)
         for _ in range(4):
             self.key_starts = first_pages(self.pages, key_pages)
-            self.pdfs = list(self._typeset())
-            self.chunk_pages = [pdfmerge.count_pages(pdf, "keys.pdf contents") for pdf in self.pdfs]
+            self.pdfs, self.chunk_pages = self._typeset()
             if sum(self.chunk_pages) == self.pages:
                 return
             self.pages = sum(self.chunk_pages)
         raise PsetError("keys.pdf: the contents' page count does not settle")
 
-    def _typeset(self) -> Iterator[bytes]:
-        """Each chunk's PDF, with the page numbers of the current guess."""
-        page = 1
+    def _typeset(self) -> tuple[list[bytes], list[int]]:
+        """Each chunk's PDF and page count, with the page numbers of the current guess."""
+        pdfs, pages = [], []
         for chunk in self.chunks:
             source = contents_source([self.rows[i] for i in chunk], self.key_starts[chunk.start:chunk.stop],
-                                     chunk.start + 1, page)
+                                     chunk.start + 1, 1 + sum(pages))
             try:
                 pdf = self.compiler.compile(input=source.encode("utf-8"), format="pdf",
                                             timestamp=FIXED_TIMESTAMP, pdf_tags=False)
             except typst.TypstError as e:
                 raise PsetError(f"keys.pdf: typst could not set the contents: {e.message}") from e
-            yield pdf
-            page += pdfmerge.count_pages(pdf, "keys.pdf contents")
+            pdfs.append(pdf)
+            pages.append(pdfmerge.count_pages(pdf, "keys.pdf contents"))
+        return pdfs, pages
 
 
 def bookmark(row: dict) -> str:

@@ -504,9 +504,6 @@ class SerialPool:
 
     imap_unordered = imap
 
-    def apply(self, fn, args):
-        return fn(*args)
-
     def apply_async(self, fn, args):
         result = fn(*args)
         return type("Done", (), {"get": lambda self: result})()
