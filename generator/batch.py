@@ -190,12 +190,43 @@ def _still_valid(out: Path, row: dict, expected: dict) -> bool:
 WORKER_STUDENTS = 50
 
 
-def _pool(jobs: int):
-    # Not fork: once this process has run Typst (keys.pdf of an earlier batch), Typst's
-    # threads make a forked child hang. A forkserver starts clean and stays cheap.
+class InProcessPool:
+    """The pool's interface, running each task here, in order. Used when a worker
+    process would buy nothing: one job and at most WORKER_STUDENTS tasks, so a lone
+    worker would never be replaced. Its start-up (a fresh interpreter importing the
+    package, then Typst's first compile: about 0.4 s) is then pure overhead, as much as
+    3 students cost; `--only` one student pays it in full."""
+
+    def __enter__(self) -> "InProcessPool":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+    def imap_unordered(self, fn, items, chunksize: int = 1):
+        return map(fn, items)
+
+    def apply_async(self, fn, args) -> "_Done":
+        return _Done(fn(*args))
+
+
+@dataclass
+class _Done:
+    value: object
+
+    def get(self) -> object:
+        return self.value
+
+
+def _pool(jobs: int, tasks: int):
+    if jobs == 1 and tasks <= WORKER_STUDENTS:
+        return InProcessPool()
+    # Not fork: once this process has run Typst (keys.pdf of an earlier batch, or the
+    # students served in process), Typst's threads make a forked child hang. A
+    # forkserver starts clean and stays cheap.
     if sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["generator.batch"])
+        ctx.set_forkserver_preload(["generator.batch", "generator.worker_preload"])
         return ctx.Pool(jobs, maxtasksperchild=WORKER_STUDENTS)
     # Elsewhere a new worker is a whole new interpreter (spawn), and the slowdown was
     # only measured with glibc: workers are kept.
@@ -238,7 +269,7 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
             tasks.append(_task(secret, s, attempt, out, req.config))
     reused = len(rows)
     made = 0
-    with _pool(jobs) as pool, open(out / PROGRESS, "a", encoding="utf-8") as journal:
+    with _pool(jobs, len(tasks)) as pool, open(out / PROGRESS, "a", encoding="utf-8") as journal:
         def run(batch_tasks):
             nonlocal made
             for row in pool.imap_unordered(_make_student, batch_tasks, chunksize=1):
@@ -257,7 +288,8 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
             tasks += extra
             run(extra)
         ordered = [rows[s.id] for s in roster.students]
-        # keys.pdf in a worker (Typst's memory stays there), the CSVs here meanwhile.
+        # keys.pdf in a worker (Typst's memory stays there), the CSVs here meanwhile
+        # (in process, one after the other).
         keys = pool.apply_async(write_keys_pdf, (out, ordered))
         write_aggregates(out, roster, ordered)
         keys.get()

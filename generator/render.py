@@ -14,7 +14,7 @@ import typst
 
 from . import chunks, figures, fonts, mathfmt, numfmt, typst_text, worked
 from .errors import PsetError
-from .pset import ProblemSet
+from .pset import ProblemSet, build_pset
 from .resources import templates_dir
 
 # Only the fonts embedded in the Typst compiler: the same glyphs, hence the same
@@ -41,6 +41,19 @@ def environment() -> jinja2.Environment:
     env.filters["str_literal"] = typst_text.string_literal
     env.globals.update(fig=figures, m=mathfmt, w=worked, numfmt=numfmt, text_fonts=fonts.typst_font_list())
     return env
+
+
+def warm_up() -> None:
+    """The pure-Python first-use costs, paid ahead: every template compiled, the banks
+    read, one problem set built and both its sources rendered (about 80 ms). No Typst:
+    the batch's forkserver calls this (worker_preload.py), and a process that has run
+    Typst must not fork. Every cache it fills is keyed by content, so no output changes."""
+    env = environment()
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+        env.get_template(name)
+    ps = build_pset(0)  # banks, graph families, figure layout
+    document_source(ps, key=False)
+    document_source(ps, key=True)
 
 
 def document_source(ps: ProblemSet, key: bool, student_name: str | None = None) -> str:

@@ -490,31 +490,14 @@ def test_outputs_of_unknown_origin_are_refused(tmp_path, capsys, secrets_dir):
     assert (tmp_path / "out" / "students" / "s1.pdf").read_bytes() == b"someone else's"
 
 
-class SerialPool:
-    """In place of the worker pool: the monkeypatched fingerprint must be the one used,
-    and this test process may already have run Typst, so it must not fork."""
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def imap(self, fn, items, chunksize=1):
-        return map(fn, items)
-
-    imap_unordered = imap
-
-    def apply_async(self, fn, args):
-        result = fn(*args)
-        return type("Done", (), {"get": lambda self: result})()
-
-
 def test_a_question_3_collision_is_rederived_and_recorded(tmp_path, monkeypatch, secrets_dir):
     secret = read_secret(secrets_dir / "a.key")
     clash = {student_seed(secret, "s1", 0), student_seed(secret, "s2", 0)}
     real, real_of = batch.q3_fingerprint, batch.pset_fingerprint
     monkeypatch.setattr(batch, "pset_fingerprint", lambda ps: "same" if ps.seed in clash else real_of(ps))
-    monkeypatch.setattr(batch, "_pool", lambda jobs: SerialPool())
+    # In process: the monkeypatched fingerprint must be the one used, and this test
+    # process may already have run Typst, so it must not fork.
+    monkeypatch.setattr(batch, "_pool", lambda jobs, tasks: batch.InProcessPool())
     result = batch.run_batch(batch.BatchRequest(DATA / "plain.csv", secrets_dir / "a.key", tmp_path / "out",
                                                 generator.config.DEFAULT_CONFIG, jobs=2))
     assert (result.made, result.collisions) == (3, 1)
@@ -626,6 +609,32 @@ def test_workers_replaced_after_every_student_make_the_same_files(tmp_path, kind
     code, out, err = run_killable(["-c", script], timeout=60)
     assert code == 0, err
     assert int(out.split()[-1]) >= 4         # 3 students and keys.pdf, a worker each
+    digests = ("question_sha256", "key_sha256", "answers_sha256")
+    assert [[r[d] for d in digests] for r in manifest(tmp_path / "out")] == \
+        [[r[d] for d in digests] for r in manifest(made)]
+    assert (tmp_path / "out" / "keys.pdf").read_bytes() == (made / "keys.pdf").read_bytes()
+
+
+@pytest.mark.parametrize("worker_students, pooled", [(50, False), (2, True)])
+def test_jobs_1_runs_in_process_unless_a_worker_would_be_replaced(tmp_path, kind_runs, secrets_dir,
+                                                                   worker_students, pooled):
+    """--jobs 1 with at most WORKER_STUDENTS students: no worker process (its start-up
+    would be all it adds); with more, the pool, so workers are still replaced. The
+    bytes are the same either way."""
+    made, _ = kind_runs("plain.csv")   # 3 students
+    script = ("import multiprocessing.process as mp\n"
+              "from pathlib import Path\n"
+              "import generator.batch as batch\n"
+              "from generator.config import DEFAULT_CONFIG\n"
+              f"batch.WORKER_STUDENTS = {worker_students}\n"
+              "started, start = [], mp.BaseProcess.start\n"
+              "mp.BaseProcess.start = lambda self: (started.append(self), start(self))[1]\n"
+              f"batch.run_batch(batch.BatchRequest(Path({str(DATA / 'plain.csv')!r}), "
+              f"Path({str(secrets_dir / 'a.key')!r}), Path({str(tmp_path / 'out')!r}), DEFAULT_CONFIG, jobs=1))\n"
+              "print(len(started))\n")
+    code, out, err = run_killable(["-c", script], timeout=60)
+    assert code == 0, err
+    assert (int(out.split()[-1]) > 0) == pooled
     digests = ("question_sha256", "key_sha256", "answers_sha256")
     assert [[r[d] for d in digests] for r in manifest(tmp_path / "out")] == \
         [[r[d] for d in digests] for r in manifest(made)]

@@ -1,0 +1,10 @@
+"""Imported once by the batch's forkserver (batch._pool): the workers it forks start
+with the package imported and its pure-Python first-use work done (render.warm_up),
+instead of each paying about 80 ms for it; on Linux a worker is replaced every
+WORKER_STUDENTS students, so that is paid many times a batch."""
+from .render import warm_up
+
+try:
+    warm_up()
+except Exception:  # noqa: BLE001 (only a head start: a real fault shows again, reported, in the worker)
+    pass
