@@ -11,9 +11,16 @@ students within 20% of that for 100.
 Every batch runs `run_batch` in a fresh child process (this one runs Typst itself, and a
 process that has run Typst must not fork a pool). Memory is each process's peak
 resident set (VmHWM in /proc): the main process, and the largest of the pool workers and
-the forkserver, found by polling /proc every 0.2 s for processes in the child's session. Phases come from the progress callback: "setup"
-is reading, fingerprinting every student's Question 3 and the first student; "students"
-the rest of the students; "aggregates" the manifest, CSVs, answers.jsonl and keys.pdf."""
+the forkserver, found by polling /proc every 0.2 s for processes in the child's session.
+Phases come from the progress callback: "setup" is reading and checking, starting the
+pool, and the first student; "students" the rest of the students; "aggregates" the
+manifest, CSVs, answers.jsonl and keys.pdf.
+
+The --jobs 1 ratio is the batch's wall time (imports excluded) over Typst's own time for
+the documents it made, compiled in another fresh process: every student's two (the same
+part files) and keys.pdf's contents, the first compile included, as the batch pays it
+too. Batch and bare compile alternate for --rounds rounds and the median ratio counts:
+this machine's speed drifts by 10% from one minute to the next."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +30,7 @@ import io
 import json
 import os
 import pstats
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -102,8 +110,8 @@ def child(roster: str, secret: str, out: str, jobs: int) -> None:
                       "main_rss_mib": main_kib / 1024, "worker_rss_mib": max(others, default=0) / 1024}))
 
 
-def run_child(tmp: Path, n: int, jobs: int) -> dict:
-    roster, out = tmp / f"roster-{n}.csv", tmp / f"out-{n}-j{jobs}"
+def run_child(tmp: Path, n: int, jobs: int, tag: str = "") -> dict:
+    roster, out = tmp / f"roster-{n}.csv", tmp / f"out-{n}-j{jobs}{tag}"
     write_roster(roster, n)
     proc = subprocess.run([sys.executable, __file__, "--child", str(roster), str(tmp / "course.key"), str(out),
                            str(jobs)], capture_output=True, text=True)
@@ -121,7 +129,15 @@ def show(fig: dict) -> None:
           f"peak RSS main {fig['main_rss_mib']:.0f} MiB, largest worker {fig['worker_rss_mib']:.0f} MiB")
 
 
-def bare_compile(fig: dict) -> tuple[float, float]:
+def run_bare(fig: dict) -> tuple[float, float]:
+    """bare_compile in a fresh process (one that has not run Typst, like the batch's)."""
+    proc = subprocess.run([sys.executable, __file__, "--bare", str(fig["out"])], capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"bare compile failed:\n{proc.stderr}")
+    return tuple(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def bare_compile(out: Path) -> tuple[float, float]:
     """Typst's own time for the documents the batch made, in this process (which has not
     run Typst before): every student's two sources, the very part files the batch hands
     Typst (chunks.py), then keys.pdf's contents, as keys_pdf sets them. Returns (seconds
@@ -132,10 +148,10 @@ def bare_compile(fig: dict) -> tuple[float, float]:
     from generator.keys_pdf import Contents, key_page_counts
     from generator.pset import build_pset
     from generator.render import FIXED_TIMESTAMP, _compiler, document_source
-    rows = list(csv.DictReader(open(fig["out"] / "manifest.csv", encoding="utf-8", newline="")))
+    rows = list(csv.DictReader(open(out / "manifest.csv", encoding="utf-8", newline="")))
     files = []
     for row in rows:
-        seed = json.loads((fig["out"] / row["answers_json"]).read_text(encoding="utf-8"))["seed"]
+        seed = json.loads((out / row["answers_json"]).read_text(encoding="utf-8"))["seed"]
         ps = build_pset(seed)
         files += [chunks.files(document_source(ps, key=k, student_name=row["name"])) for k in (False, True)]
     compiler = _compiler()
@@ -177,9 +193,14 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*", default=[100, 1000], help="roster sizes for the both-cores runs")
     ap.add_argument("--jobs", type=int, default=2, help="workers for the --sizes runs [2]")
     ap.add_argument("--serial", type=int, default=50, help="roster size for the --jobs 1 ratio (0: skip)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="--jobs 1 batches and bare compiles, alternated (the machine's speed drifts) [3]")
     ap.add_argument("--profile", type=int, default=0, help="also profile this many students in one process")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--bare", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.bare:
+        return print(json.dumps(bare_compile(Path(args.bare))))
     if args.child:
         roster, secret, out, jobs = args.child
         return child(roster, secret, out, int(jobs))
@@ -202,17 +223,22 @@ def main() -> None:
                 print(f"1,000 students in {f['wall']:.1f} s with {f['jobs']} workers: "
                       f"{'met' if f['wall'] < 90 else 'NOT met'} (target < 90 s)")
         if args.serial:
-            f = run_child(tmp, args.serial, 1)
-            show(f)
-            bare, warm = bare_compile(f)
-            n = f["n"]
-            print(f"--jobs 1: the whole batch {f['wall']:.2f} s vs {bare:.2f} s bare typst.compile of the same "
-                  f"documents (every student's two, then keys.pdf's contents; first compile included): "
-                  f"ratio {f['wall'] / bare:.2f} (target <= 1.3)")
-            print(f"  per student: {f['wall'] / n * 1000:.0f} ms for the whole batch, "
-                  f"{f['students'] / max(n - 1, 1) * 1000:.0f} ms in the students phase, "
-                  f"{warm * 1000:.0f} ms bare once warm (students phase alone "
-                  f"{f['students'] / max(n - 1, 1) / warm:.2f})")
+            ratios = []
+            for r in range(args.rounds):
+                f = run_child(tmp, args.serial, 1, f"-r{r}")
+                show(f)
+                bare, warm = run_bare(f)
+                n = f["n"]
+                ratios.append(f["wall"] / bare)
+                print(f"  round {r + 1}: the whole batch {f['wall']:.2f} s vs {bare:.2f} s bare typst.compile of the "
+                      f"same documents (every student's two, then keys.pdf's contents; first compile included): "
+                      f"ratio {ratios[-1]:.2f}")
+                print(f"  per student: {f['wall'] / n * 1000:.0f} ms for the whole batch, "
+                      f"{f['students'] / max(n - 1, 1) * 1000:.0f} ms in the students phase, "
+                      f"{warm * 1000:.0f} ms bare once warm (students phase alone "
+                      f"{f['students'] / max(n - 1, 1) / warm:.2f})")
+            print(f"--jobs 1 ratio over {len(ratios)} rounds: median {statistics.median(ratios):.2f} "
+                  f"({', '.join(f'{x:.2f}' for x in ratios)}; target <= 1.3)")
         if args.profile:
             profile(tmp, args.profile)
 
