@@ -191,11 +191,12 @@ WORKER_STUDENTS = 50
 
 
 class InProcessPool:
-    """The pool's interface, running each task here, in order. Used when a worker
-    process would buy nothing: one job and at most WORKER_STUDENTS tasks, so a lone
-    worker would never be replaced. Its start-up (a fresh interpreter importing the
-    package, then Typst's first compile: about 0.4 s) is then pure overhead, as much as
-    3 students cost; `--only` one student pays it in full."""
+    """The pool's interface, running each task here, in order. Used when worker processes
+    would buy nothing: at most WORKER_STUDENTS tasks (so a lone worker would never be
+    replaced) that could not run side by side anyway (one job, or one task: `--only` a
+    student, or a resumed batch with nothing left but keys.pdf). A worker's start-up (a
+    fresh interpreter importing the package, then Typst's first compile: about 0.4 s)
+    would then be pure overhead, as much as 3 students cost."""
 
     def __enter__(self) -> "InProcessPool":
         return self
@@ -219,7 +220,7 @@ class _Done:
 
 
 def _pool(jobs: int, tasks: int):
-    if jobs == 1 and tasks <= WORKER_STUDENTS:
+    if tasks <= WORKER_STUDENTS and (jobs == 1 or tasks <= 1):
         return InProcessPool()
     # Not fork: once this process has run Typst (keys.pdf of an earlier batch, or the
     # students served in process), Typst's threads make a forked child hang. A

@@ -615,13 +615,8 @@ def test_workers_replaced_after_every_student_make_the_same_files(tmp_path, kind
     assert (tmp_path / "out" / "keys.pdf").read_bytes() == (made / "keys.pdf").read_bytes()
 
 
-@pytest.mark.parametrize("worker_students, pooled", [(50, False), (2, True)])
-def test_jobs_1_runs_in_process_unless_a_worker_would_be_replaced(tmp_path, kind_runs, secrets_dir,
-                                                                   worker_students, pooled):
-    """--jobs 1 with at most WORKER_STUDENTS students: no worker process (its start-up
-    would be all it adds); with more, the pool, so workers are still replaced. The
-    bytes are the same either way."""
-    made, _ = kind_runs("plain.csv")   # 3 students
+def _batch_counting_processes(roster: Path, secret: Path, out: Path, jobs: int, worker_students: int) -> int:
+    """Run a batch in a fresh interpreter; return how many processes it started."""
     script = ("import multiprocessing.process as mp\n"
               "from pathlib import Path\n"
               "import generator.batch as batch\n"
@@ -629,13 +624,37 @@ def test_jobs_1_runs_in_process_unless_a_worker_would_be_replaced(tmp_path, kind
               f"batch.WORKER_STUDENTS = {worker_students}\n"
               "started, start = [], mp.BaseProcess.start\n"
               "mp.BaseProcess.start = lambda self: (started.append(self), start(self))[1]\n"
-              f"batch.run_batch(batch.BatchRequest(Path({str(DATA / 'plain.csv')!r}), "
-              f"Path({str(secrets_dir / 'a.key')!r}), Path({str(tmp_path / 'out')!r}), DEFAULT_CONFIG, jobs=1))\n"
+              f"batch.run_batch(batch.BatchRequest(Path({str(roster)!r}), Path({str(secret)!r}), Path({str(out)!r}), "
+              f"DEFAULT_CONFIG, jobs={jobs}))\n"
               "print(len(started))\n")
-    code, out, err = run_killable(["-c", script], timeout=60)
+    code, stdout, err = run_killable(["-c", script], timeout=60)
     assert code == 0, err
-    assert (int(out.split()[-1]) > 0) == pooled
+    return int(stdout.split()[-1])
+
+
+def _same_outputs(a: Path, b: Path) -> None:
     digests = ("question_sha256", "key_sha256", "answers_sha256")
-    assert [[r[d] for d in digests] for r in manifest(tmp_path / "out")] == \
-        [[r[d] for d in digests] for r in manifest(made)]
-    assert (tmp_path / "out" / "keys.pdf").read_bytes() == (made / "keys.pdf").read_bytes()
+    assert [[r[d] for d in digests] for r in manifest(a)] == [[r[d] for d in digests] for r in manifest(b)]
+    assert (a / "keys.pdf").read_bytes() == (b / "keys.pdf").read_bytes()
+
+
+@pytest.mark.parametrize("jobs, worker_students, pooled", [(1, 50, False), (1, 2, True), (2, 50, True)])
+def test_the_pool_is_used_only_where_it_helps(tmp_path, kind_runs, secrets_dir, jobs, worker_students, pooled):
+    """3 students: with one job and at most WORKER_STUDENTS students, no worker process
+    (its start-up would be all it adds); with more, the pool, so workers are still
+    replaced; with two jobs, the pool. The bytes are the same every way."""
+    made, _ = kind_runs("plain.csv")   # 3 students
+    started = _batch_counting_processes(DATA / "plain.csv", secrets_dir / "a.key", tmp_path / "out", jobs,
+                                        worker_students)
+    assert (started > 0) == pooled
+    _same_outputs(tmp_path / "out", made)
+
+
+def test_one_student_is_made_in_process_even_with_two_jobs(tmp_path, secrets_dir):
+    one = write_roster(tmp_path / "one.csv", [("s1", "Ada")])
+    two = write_roster(tmp_path / "two.csv", [("s1", "Ada"), ("s2", "Bob")])
+    assert _batch_counting_processes(one, secrets_dir / "a.key", tmp_path / "here", 2, 50) == 0
+    assert _batch_counting_processes(two, secrets_dir / "a.key", tmp_path / "pooled", 2, 50) > 0
+    digests = ("question_sha256", "key_sha256", "answers_sha256")
+    assert [r[d] for r in manifest(tmp_path / "here") for d in digests] == \
+        [r[d] for r in manifest(tmp_path / "pooled") if r["student_id"] == "s1" for d in digests]
