@@ -5,6 +5,7 @@ intermediates are lowercase (Z1 -> z_1, U4 -> u_4, P1[2] -> p_(1,2)). Every numb
 goes through numfmt, so the key has one rounding rule."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ OP_SYMBOL = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "min": "min", "
              "exp": "exp", "log": "log", "square": "(·)²", "bce": "BCE", "mse": "MSE"}
 
 
+@functools.lru_cache(maxsize=1024)  # a few dozen names, asked for hundreds of times a student
 def symbol(name: str, role: str = "") -> str:
     """Typst math for a node name."""
     if name == "Yhat":

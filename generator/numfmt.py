@@ -1,9 +1,11 @@
 """Numbers shown to people, formatted in one place with one rounding rule."""
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 
+@functools.lru_cache(maxsize=4096)  # the key prints most numbers two or three times
 def rounded(x: float, decimals: int) -> str:
     """Fixed decimals, half away from zero on the decimal value that repr shows
     (so 0.68997 -> 0.6900 whatever the binary fraction); never "-0.0000"."""

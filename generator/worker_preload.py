@@ -10,6 +10,6 @@ try:
     warm_up()
 except Exception:  # noqa: BLE001 (only a head start: a real fault shows again, reported, in the worker)
     pass
-# What exists now lives as long as the worker: the collector need not scan it again
-# (about 1 ms a student), and a forked worker does not copy its pages by touching it.
+# What exists now lives as long as the worker: the collector need not scan it again,
+# and a forked worker does not copy its pages by touching it.
 gc.freeze()

@@ -22,7 +22,7 @@ def pt(x: float) -> str:
 
 
 def point(p) -> str:
-    return f"({cm(p[0])}, {cm(p[1])})"
+    return f"({p[0] + 0.0:.3f}cm, {p[1] + 0.0:.3f}cm)"  # cm() inlined: called thousands of times a student
 
 
 def text_at(cx: float, cy: float, size: float, markup: str, figure: tuple[float, float],
