@@ -56,6 +56,9 @@ def dumps(doc: dict) -> str:
 
 _INDENTED_LEVELS = 5
 _CONTAINERS = (dict, list)
+# One encoder for the hundreds of small values a document has: json.dumps with options
+# builds a new one on every call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
 def _indented(value, depth: int) -> str:
@@ -63,10 +66,10 @@ def _indented(value, depth: int) -> str:
     if (depth >= _INDENTED_LEVELS or not isinstance(value, _CONTAINERS)
             or not any(isinstance(v, _CONTAINERS) for v in inner)
             or (isinstance(value, dict) and not all(isinstance(k, str) for k in value))):
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        return _ENCODE(value)
     pad = " " * (depth + 1)
     if isinstance(value, dict):
-        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_indented(v, depth + 1)}"
+        items = [f"{pad}{_ENCODE(k)}: {_indented(v, depth + 1)}"
                  for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
     items = [pad + _indented(v, depth + 1) for v in value]
