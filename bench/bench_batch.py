@@ -126,7 +126,8 @@ def show(fig: dict) -> None:
     n = fig["n"]
     print(f"N={n:5d} jobs={fig['jobs']}: {fig['wall']:7.1f} s wall, {n / fig['wall']:6.2f} students/s "
           f"(setup {fig['setup']:.1f} s, students {fig['students']:.1f} s, aggregates {fig['aggregates']:.1f} s); "
-          f"peak RSS main {fig['main_rss_mib']:.0f} MiB, largest worker {fig['worker_rss_mib']:.0f} MiB")
+          f"peak RSS main {fig['main_rss_mib']:.0f} MiB, "
+          + (f"largest worker {fig['worker_rss_mib']:.0f} MiB" if fig["worker_rss_mib"] else "no worker (made in process)"))
 
 
 def run_bare(fig: dict) -> tuple[float, float]:
@@ -165,7 +166,7 @@ def bare_compile(out: Path) -> tuple[float, float]:
         Contents(typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths()), rows,
                  key_page_counts(rows))
         keys = time.perf_counter() - t
-    warm = sum(times[2:]) / (len(rows) - 1)
+    warm = sum(times[2:]) / max(len(rows) - 1, 1)
     return sum(times) + keys, warm
 
 
@@ -193,7 +194,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*", default=[100, 1000], help="roster sizes for the both-cores runs")
     ap.add_argument("--jobs", type=int, default=2, help="workers for the --sizes runs [2]")
     ap.add_argument("--serial", type=int, default=50, help="roster size for the --jobs 1 ratio (0: skip)")
-    ap.add_argument("--rounds", type=int, default=3,
+    ap.add_argument("--rounds", type=lambda v: max(int(v), 1), default=3,
                     help="--jobs 1 batches and bare compiles, alternated (the machine's speed drifts) [3]")
     ap.add_argument("--profile", type=int, default=0, help="also profile this many students in one process")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)

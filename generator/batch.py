@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -191,12 +192,13 @@ WORKER_STUDENTS = 50
 
 
 class InProcessPool:
-    """The pool's interface, running each task here, in order. Used when worker processes
-    would buy nothing: at most WORKER_STUDENTS tasks (so a lone worker would never be
-    replaced) that could not run side by side anyway (one job, or one task: `--only` a
-    student, or a resumed batch with nothing left but keys.pdf). A worker's start-up (a
-    fresh interpreter importing the package, then Typst's first compile: about 0.4 s)
-    would then be pure overhead, as much as 3 students cost."""
+    """The pool's interface, with the students made here, in order. Used when worker
+    processes would buy nothing: one job with a lone worker that would serve every
+    student (at most WORKER_STUDENTS of them; on Linux only, where workers are replaced),
+    or a single student to make (`--only` one, or a resumed batch). What is saved is the
+    pool's start-up: a fresh interpreter that imports the package and warms up (about
+    0.5 s, as much as 3 students cost). keys.pdf still runs beside the CSVs: in a thread
+    (Typst lets go of the GIL while it compiles)."""
 
     def __enter__(self) -> "InProcessPool":
         return self
@@ -207,25 +209,40 @@ class InProcessPool:
     def imap_unordered(self, fn, items, chunksize: int = 1):
         return map(fn, items)
 
-    def apply_async(self, fn, args) -> "_Done":
-        return _Done(fn(*args))
+    def apply_async(self, fn, args) -> "_InThread":
+        return _InThread(fn, args)
 
 
-@dataclass
-class _Done:
-    value: object
+class _InThread:
+    """fn(*args) in a thread; get() waits and returns its result or raises its error."""
 
-    def get(self) -> object:
-        return self.value
+    def __init__(self, fn, args) -> None:
+        self.result, self.error = None, None
+        # a daemon: an interrupted batch exits at once (keys.pdf is written atomically)
+        self.thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self.thread.start()
+
+    def _run(self, fn, args) -> None:
+        try:
+            self.result = fn(*args)
+        except BaseException as e:  # noqa: BLE001 (handed to get(), like a pool's AsyncResult)
+            self.error = e
+
+    def get(self):
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 def _pool(jobs: int, tasks: int):
-    if tasks <= WORKER_STUDENTS and (jobs == 1 or tasks <= 1):
+    linux = sys.platform.startswith("linux")
+    if tasks <= 1 or (jobs == 1 and (tasks <= WORKER_STUDENTS or not linux)):
         return InProcessPool()
     # Not fork: once this process has run Typst (keys.pdf of an earlier batch, or the
     # students served in process), Typst's threads make a forked child hang. A
     # forkserver starts clean and stays cheap.
-    if sys.platform.startswith("linux"):
+    if linux:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["generator.batch", "generator.worker_preload"])
         return ctx.Pool(jobs, maxtasksperchild=WORKER_STUDENTS)
@@ -289,8 +306,8 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
             tasks += extra
             run(extra)
         ordered = [rows[s.id] for s in roster.students]
-        # keys.pdf in a worker (Typst's memory stays there), the CSVs here meanwhile
-        # (in process, one after the other).
+        # keys.pdf in a worker (Typst's memory stays there; in process, in a thread), the
+        # CSVs here meanwhile.
         keys = pool.apply_async(write_keys_pdf, (out, ordered))
         write_aggregates(out, roster, ordered)
         keys.get()

@@ -30,7 +30,9 @@ from .secret import new_secret, permission_warning
               help="Course secret that derives each student's seed (see --new-secret).")
 @click.option("--new-secret", "new_secret_file", type=click.Path(dir_okay=False),
               help="Write a fresh random course secret to this file (mode 600) and stop.")
-@click.option("--jobs", type=click.IntRange(1, 512), help="Worker processes for --roster [default: all cores].")
+@click.option("--jobs", type=click.IntRange(1, 512),
+              help="Worker processes for --roster [default: all cores]. None where they cannot help (1 job "
+                   "and at most 50 students, or one student to make): then this process makes them.")
 @click.option("--only", multiple=True, metavar="ID", help="With --roster: regenerate just this student (repeatable).")
 @click.option("--force", is_flag=True, help="With --roster: overwrite outputs made with another secret or roster.")
 @click.option("--id-column", help="With --roster: the column that holds student ids.")

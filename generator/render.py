@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 import tempfile
 from dataclasses import dataclass
 
@@ -65,7 +66,11 @@ def document_source(ps: ProblemSet, key: bool, student_name: str | None = None) 
 def _compiler() -> typst.Compiler:
     root = tempfile.mkdtemp(prefix="make-pset-root-")  # empty: #read() finds nothing of ours
     # No system fonts, only Typst's own and the shipped fallbacks: same glyphs everywhere.
-    return typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
+    compiler = typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
+    # Gone, it is emptier still, and no process leaves one behind (a batch's workers are
+    # ended, not exited): the documents come from memory, and a #read() finds nothing.
+    os.rmdir(root)
+    return compiler
 
 
 def compile_pdf(source: str, chunked: bool = True) -> bytes:

@@ -10,6 +10,7 @@ try:
     warm_up()
 except Exception:  # noqa: BLE001 (only a head start: a real fault shows again, reported, in the worker)
     pass
-# What exists now lives as long as the worker: the collector need not scan it again,
-# and a forked worker does not copy its pages by touching it.
+# What is left now lives as long as the worker: the collector need not scan it again
+# (nor write to it, so a forked worker shares more of those pages with the forkserver).
+gc.collect()
 gc.freeze()

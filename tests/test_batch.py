@@ -24,6 +24,7 @@ import generator
 import generator.config
 from generator import batch
 from generator.cli import main
+from generator.errors import PsetError
 from generator.roster import file_stem
 from generator.secret import read_secret, student_seed
 from pdftext import pdf_text, squashed
@@ -527,11 +528,12 @@ def test_only_regenerates_just_that_student(tmp_path, kind_runs, secrets_dir):
             assert (mtime != before[path][0]) == path.startswith("students/S0012346"), path
 
 
-def test_a_killed_batch_resumes_with_only_what_is_missing(tmp_path, hostile, secrets_dir):
+@pytest.mark.parametrize("jobs", ["1", "2"])   # made in process; by a pool
+def test_a_killed_batch_resumes_with_only_what_is_missing(tmp_path, hostile, secrets_dir, jobs):
     _, roster, clean = hostile
     out = tmp_path / "out"
     args = ["-m", "generator", "--roster", str(roster), "--secret-file", str(secrets_dir / "a.key"),
-            "--out", str(out), "--jobs", "1"]
+            "--out", str(out), "--jobs", jobs]
     proc = subprocess.Popen([sys.executable, *args], env=ENV, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     journal, deadline = out / batch.PROGRESS, time.monotonic() + 60
@@ -541,7 +543,7 @@ def test_a_killed_batch_resumes_with_only_what_is_missing(tmp_path, hostile, sec
             assert time.monotonic() < deadline
             time.sleep(0.02)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)     # the batch and its pool worker, at once
+        os.killpg(proc.pid, signal.SIGKILL)     # the batch and any pool workers, at once
         proc.wait()
         time.sleep(0.2)
     assert not (out / "manifest.csv").exists()
@@ -577,17 +579,25 @@ def test_a_rerun_removes_temporary_files_a_killed_run_left(tmp_path, hostile, se
 
 
 def test_two_batches_in_one_process(tmp_path, secrets_dir):
-    """A library caller (or a test) runs run_batch twice: the second pool is forked from a
-    process whose Typst compiler (keys.pdf) has started threads; it must still finish."""
-    roster = write_roster(tmp_path / "one.csv", [("s1", "Ada")])
-    script = ("import sys; from pathlib import Path\n"
+    """A library caller (or a test) runs run_batch twice: the first, one student, is made
+    in this process, whose Typst compiler has started threads; the second, two students
+    on two jobs, starts a pool after that. It must still finish."""
+    one = write_roster(tmp_path / "one.csv", [("s1", "Ada")])
+    two = write_roster(tmp_path / "two.csv", [("s1", "Ada"), ("s2", "Bob")])
+    script = ("from pathlib import Path\n"
+              "import multiprocessing.process as mp\n"
               "from generator.batch import BatchRequest, run_batch\n"
               "from generator.config import DEFAULT_CONFIG\n"
-              "for out in ('one', 'two'):\n"
-              f"    run_batch(BatchRequest(Path({str(roster)!r}), Path({str(secrets_dir / 'a.key')!r}),\n"
-              f"              Path({str(tmp_path)!r}) / out, DEFAULT_CONFIG, jobs=2))\n")
-    code, _, err = run_killable(["-c", script], timeout=15)
+              "started, start = [], mp.BaseProcess.start\n"
+              "mp.BaseProcess.start = lambda self: (started.append(self), start(self))[1]\n"
+              f"for roster, out in (({str(one)!r}, 'one'), ({str(two)!r}, 'two')):\n"
+              f"    run_batch(BatchRequest(Path(roster), Path({str(secrets_dir / 'a.key')!r}),\n"
+              f"              Path({str(tmp_path)!r}) / out, DEFAULT_CONFIG, jobs=2))\n"
+              "    print(len(started))\n")
+    code, out, err = run_killable(["-c", script], timeout=15)
     assert code == 0, f"the second batch did not finish in 15 s (a deadlock after fork?) {err}"
+    first, second = map(int, out.split()[-2:])     # processes started so far, after each batch
+    assert first == 0 < second                     # in process, then a pool
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are replaced on Linux only")
@@ -658,3 +668,15 @@ def test_one_student_is_made_in_process_even_with_two_jobs(tmp_path, secrets_dir
     digests = ("question_sha256", "key_sha256", "answers_sha256")
     assert [r[d] for r in manifest(tmp_path / "here") for d in digests] == \
         [r[d] for r in manifest(tmp_path / "pooled") if r["student_id"] == "s1" for d in digests]
+
+
+def test_in_process_apply_async_hands_back_the_result_or_the_error():
+    """As a pool's AsyncResult: the work runs beside the caller, get() returns or raises."""
+    pool = batch.InProcessPool()
+    assert pool.apply_async(lambda a, b: a + b, (2, 3)).get() == 5
+
+    def broken():
+        raise PsetError("keys.pdf: broken")
+    pending = pool.apply_async(broken, ())
+    with pytest.raises(PsetError, match="broken"):
+        pending.get()

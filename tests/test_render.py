@@ -1,13 +1,17 @@
 """The question PDF and the key, end to end, for several seeds."""
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import typst
 
 from generator.config import DEFAULT_CONFIG, config_from_dict
 from generator.numfmt import rounded
 from generator.outputs import pset_files
 from generator.pset import build_original, build_pset
+from generator import render
 from generator.render import compile_pdf, render_pset
 from pdftext import pdf_text, squashed
 
@@ -110,3 +114,19 @@ def test_config_changes_reach_the_document():
     assert "CSCI 5922 Neural Nets" in q and "Oct 2" in q and "[20 points]" in q
     assert "Overfitting" not in q and "Extra Credit" not in q
     assert "3 decimal places" in k
+
+
+def test_the_compile_root_is_empty_and_left_behind_by_no_process():
+    with pytest.raises(typst.TypstError) as e:
+        render._compiler().compile(input=b'#read("/notes.txt")', format="pdf")
+    searched = re.search(r"searched at (\S+?)\)?$", str(e.value).strip())
+    assert "not found" in str(e.value) and searched, e.value
+    assert not Path(searched.group(1)).parent.exists()     # the root folder itself is gone
+
+
+def test_warm_up_compiles_every_template():
+    env = render.environment()
+    env.cache.clear()
+    render.warm_up()
+    cached = {name for _, name in env.cache.keys()}
+    assert cached == set(env.list_templates(filter_func=lambda n: n.endswith(".j2"))) and cached
