@@ -67,8 +67,9 @@ def _compiler() -> typst.Compiler:
     root = tempfile.mkdtemp(prefix="make-pset-root-")  # empty: #read() finds nothing of ours
     # No system fonts, only Typst's own and the shipped fallbacks: same glyphs everywhere.
     compiler = typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
-    # Gone, it is emptier still, and no process leaves one behind (a batch's workers are
-    # ended, not exited): the documents come from memory, and a #read() finds nothing.
+    # Removed at once: the documents come from memory, so Typst never needs the folder; a
+    # #read() finds nothing, and no process leaves a folder behind (batch workers are
+    # ended, not exited, so a clean-up at exit would not run there).
     os.rmdir(root)
     return compiler
 
