@@ -97,9 +97,16 @@ class Solution:
     loss: str
     steps: list[Step] = field(default_factory=list)
 
+    def steps_by_node(self) -> dict[str, list[Step]]:
+        """Each node's terms (their sum is dL/d node), in the order they were accumulated."""
+        into: dict[str, list[Step]] = {}
+        for s in self.steps:
+            into.setdefault(s.node, []).append(s)
+        return into
+
     def steps_into(self, node: str) -> list[Step]:
         """The terms whose sum is dL/d node, in the order they were accumulated."""
-        return [s for s in self.steps if s.node == node]
+        return self.steps_by_node().get(node, [])
 
 
 def _insertion_index(g: nx.DiGraph) -> tuple[dict[str, int], bool]:

@@ -80,9 +80,7 @@ def forward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[ForwardLi
 
 
 def backward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[BackwardLine]:
-    into: dict[str, list[Step]] = {}  # each node's terms, in the order they were accumulated
-    for s in sol.steps:
-        into.setdefault(s.node, []).append(s)
+    into = sol.steps_by_node()
     lines = []
     for name in reversed(sol.order):
         if name == sol.loss:
