@@ -600,31 +600,6 @@ def test_two_batches_in_one_process(tmp_path, secrets_dir):
     assert first == 0 < second                     # in process, then a pool
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are replaced on Linux only")
-def test_workers_replaced_after_every_student_make_the_same_files(tmp_path, kind_runs, secrets_dir):
-    """Workers are replaced every WORKER_STUDENTS students (a long-running one slows
-    down). Replaced after each task, every task gets a worker of its own, and the batch
-    still finishes with the same bytes."""
-    made, _ = kind_runs("plain.csv")
-    script = ("import multiprocessing.process as mp\n"
-              "from pathlib import Path\n"
-              "import generator.batch as batch\n"
-              "from generator.config import DEFAULT_CONFIG\n"
-              "batch.WORKER_STUDENTS = 1\n"
-              "started, start = [], mp.BaseProcess.start\n"
-              "mp.BaseProcess.start = lambda self: (started.append(self), start(self))[1]\n"
-              f"batch.run_batch(batch.BatchRequest(Path({str(DATA / 'plain.csv')!r}), "
-              f"Path({str(secrets_dir / 'a.key')!r}), Path({str(tmp_path / 'out')!r}), DEFAULT_CONFIG, jobs=2))\n"
-              "print(len(started))\n")
-    code, out, err = run_killable(["-c", script], timeout=60)
-    assert code == 0, err
-    assert int(out.split()[-1]) >= 4         # 3 students and keys.pdf, a worker each
-    digests = ("question_sha256", "key_sha256", "answers_sha256")
-    assert [[r[d] for d in digests] for r in manifest(tmp_path / "out")] == \
-        [[r[d] for d in digests] for r in manifest(made)]
-    assert (tmp_path / "out" / "keys.pdf").read_bytes() == (made / "keys.pdf").read_bytes()
-
-
 def _batch_counting_processes(roster: Path, secret: Path, out: Path, jobs: int, worker_students: int) -> int:
     """Run a batch in a fresh interpreter; return how many processes it started."""
     script = ("import multiprocessing.process as mp\n"
@@ -646,6 +621,17 @@ def _same_outputs(a: Path, b: Path) -> None:
     digests = ("question_sha256", "key_sha256", "answers_sha256")
     assert [[r[d] for d in digests] for r in manifest(a)] == [[r[d] for d in digests] for r in manifest(b)]
     assert (a / "keys.pdf").read_bytes() == (b / "keys.pdf").read_bytes()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are replaced on Linux only")
+def test_workers_replaced_after_every_student_make_the_same_files(tmp_path, kind_runs, secrets_dir):
+    """Workers are replaced every WORKER_STUDENTS students (a long-running one slows
+    down). Replaced after each task, every task gets a worker of its own, and the batch
+    still finishes with the same bytes."""
+    made, _ = kind_runs("plain.csv")
+    started = _batch_counting_processes(DATA / "plain.csv", secrets_dir / "a.key", tmp_path / "out", 2, 1)
+    assert started >= 4         # 3 students and keys.pdf, a worker each
+    _same_outputs(tmp_path / "out", made)
 
 
 @pytest.mark.parametrize("jobs, worker_students, pooled", [(1, 50, False), (1, 2, True), (2, 50, True)])
