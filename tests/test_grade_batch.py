@@ -1,5 +1,6 @@
 """grade-pset on a real roster batch: submissions built from the batch's answers.csv."""
 import csv
+import hashlib
 import random
 
 import pytest
@@ -7,7 +8,6 @@ import pytest
 from generator.batch import BatchRequest, run_batch
 from generator.config import DEFAULT_CONFIG
 from generator.grade_cli import main as grade_main
-from generator.secret import new_secret
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +15,11 @@ def batch(tmp_path_factory):
     d = tmp_path_factory.mktemp("grade-batch")
     roster = d / "roster.csv"
     roster.write_text("id,name\ns1,Ada\ns2,Grace\ns3,Alan\ns4,Edsger\n", encoding="utf-8")
-    new_secret(d / "course.secret")
+    # A fixed secret, so the students' numbers (and the test) are the same on every run:
+    # the shifted submission below is random per cell, and with some students' numbers two
+    # shifted cells happen to agree within tolerance and earn follow-through credit
+    # (about one random secret in twenty pushes s3 past 10% that way).
+    (d / "course.secret").write_text(hashlib.sha256(b"test_grade_batch").hexdigest() + "\n", encoding="ascii")
     run_batch(BatchRequest(roster, d / "course.secret", d / "out", DEFAULT_CONFIG, jobs=2))
     return d
 
