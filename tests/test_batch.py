@@ -578,18 +578,22 @@ def test_a_rerun_removes_temporary_files_a_killed_run_left(tmp_path, hostile, se
     assert not stale.exists()
 
 
+# Script prelude: every process the script starts is counted in `started`.
+COUNT_STARTS = ("import multiprocessing.process as mp\n"
+                "started, start = [], mp.BaseProcess.start\n"
+                "mp.BaseProcess.start = lambda self: (started.append(self), start(self))[1]\n")
+DIGESTS = ("question_sha256", "key_sha256", "answers_sha256")  # a student's files, in manifest.csv
+
+
 def test_two_batches_in_one_process(tmp_path, secrets_dir):
     """A library caller (or a test) runs run_batch twice: the first, one student, is made
     in this process, whose Typst compiler has started threads; the second, two students
     on two jobs, starts a pool after that. It must still finish."""
     one = write_roster(tmp_path / "one.csv", [("s1", "Ada")])
     two = write_roster(tmp_path / "two.csv", [("s1", "Ada"), ("s2", "Bob")])
-    script = ("from pathlib import Path\n"
-              "import multiprocessing.process as mp\n"
+    script = (COUNT_STARTS + "from pathlib import Path\n"
               "from generator.batch import BatchRequest, run_batch\n"
               "from generator.config import DEFAULT_CONFIG\n"
-              "started, start = [], mp.BaseProcess.start\n"
-              "mp.BaseProcess.start = lambda self: (started.append(self), start(self))[1]\n"
               f"for roster, out in (({str(one)!r}, 'one'), ({str(two)!r}, 'two')):\n"
               f"    run_batch(BatchRequest(Path(roster), Path({str(secrets_dir / 'a.key')!r}),\n"
               f"              Path({str(tmp_path)!r}) / out, DEFAULT_CONFIG, jobs=2))\n"
@@ -602,13 +606,10 @@ def test_two_batches_in_one_process(tmp_path, secrets_dir):
 
 def _batch_counting_processes(roster: Path, secret: Path, out: Path, jobs: int, worker_students: int) -> int:
     """Run a batch in a fresh interpreter; return how many processes it started."""
-    script = ("import multiprocessing.process as mp\n"
-              "from pathlib import Path\n"
+    script = (COUNT_STARTS + "from pathlib import Path\n"
               "import generator.batch as batch\n"
               "from generator.config import DEFAULT_CONFIG\n"
               f"batch.WORKER_STUDENTS = {worker_students}\n"
-              "started, start = [], mp.BaseProcess.start\n"
-              "mp.BaseProcess.start = lambda self: (started.append(self), start(self))[1]\n"
               f"batch.run_batch(batch.BatchRequest(Path({str(roster)!r}), Path({str(secret)!r}), Path({str(out)!r}), "
               f"DEFAULT_CONFIG, jobs={jobs}))\n"
               "print(len(started))\n")
@@ -618,8 +619,7 @@ def _batch_counting_processes(roster: Path, secret: Path, out: Path, jobs: int, 
 
 
 def _same_outputs(a: Path, b: Path) -> None:
-    digests = ("question_sha256", "key_sha256", "answers_sha256")
-    assert [[r[d] for d in digests] for r in manifest(a)] == [[r[d] for d in digests] for r in manifest(b)]
+    assert [[r[d] for d in DIGESTS] for r in manifest(a)] == [[r[d] for d in DIGESTS] for r in manifest(b)]
     assert (a / "keys.pdf").read_bytes() == (b / "keys.pdf").read_bytes()
 
 
@@ -651,9 +651,8 @@ def test_one_student_is_made_in_process_even_with_two_jobs(tmp_path, secrets_dir
     two = write_roster(tmp_path / "two.csv", [("s1", "Ada"), ("s2", "Bob")])
     assert _batch_counting_processes(one, secrets_dir / "a.key", tmp_path / "here", 2, 50) == 0
     assert _batch_counting_processes(two, secrets_dir / "a.key", tmp_path / "pooled", 2, 50) > 0
-    digests = ("question_sha256", "key_sha256", "answers_sha256")
-    assert [r[d] for r in manifest(tmp_path / "here") for d in digests] == \
-        [r[d] for r in manifest(tmp_path / "pooled") if r["student_id"] == "s1" for d in digests]
+    assert [r[d] for r in manifest(tmp_path / "here") for d in DIGESTS] == \
+        [r[d] for r in manifest(tmp_path / "pooled") if r["student_id"] == "s1" for d in DIGESTS]
 
 
 def test_in_process_apply_async_hands_back_the_result_or_the_error():

@@ -145,7 +145,6 @@ def test_ascii_document_is_byte_identical_without_the_fallback_fonts(tmp_path):
     assert not any("Noto" in base for base in glyphs_by_font(with_fonts))
 
 
-
 def embedded_fonts(pdf: bytes) -> set[str]:
     """Every font a PDF embeds (the /BaseFont without its subset tag), over all pages."""
     reader = PdfReader(io.BytesIO(pdf))
@@ -161,6 +160,7 @@ def test_a_latin_document_embeds_only_new_computer_modern():
     for key in (False, True):
         found = embedded_fonts(compile_pdf(document_source(ps, key=key, student_name="Jane Q. Doe")))
         assert found and all(base.startswith(("NewCM10-", "NewCMMath-")) for base in found), found
+
 
 def test_keys_pdf_contents_page_shows_names_in_any_script(tmp_path):
     key = typst.compile(b"#set page(width: 4in, height: 3in)\nKey")
