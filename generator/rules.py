@@ -119,6 +119,11 @@ def all_reach_loss(g: nx.DiGraph, o: Options) -> bool:
     return len(nx.ancestors(g, "L")) == g.number_of_nodes() - 1
 
 
+# The rules that read only the graph's structure (ops, operands, names), never a value:
+# a new draw of values cannot change their verdict.
+STRUCTURAL_RULES = (has_routing_gate, has_computed_product, has_fan_out, few_parameters, all_reach_loss)
+
+
 NUMERIC = (leaves_on_grid, no_kink_at_zero, no_min_max_tie, divisor_not_small,
            hidden_values_short, output_unsaturated, leaf_gradients_nonzero, gradients_moderate)
 
@@ -136,6 +141,13 @@ def split_at_gradients(rules) -> tuple[tuple, tuple]:
         if rule in GRADIENT_RULES:
             return rules[:i], rules[i:]
     return rules, ()
+
+
+def split_structural(rules) -> tuple[tuple, tuple]:
+    """(the structural rules, the rest), each in the given order."""
+    rules = tuple(rules)
+    return (tuple(r for r in rules if r in STRUCTURAL_RULES),
+            tuple(r for r in rules if r not in STRUCTURAL_RULES))
 
 
 def first_broken(g: nx.DiGraph, rules, o: Options) -> str | None:

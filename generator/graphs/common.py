@@ -70,15 +70,23 @@ def sample(family: Family, rng: np.random.Generator, options: Options) -> Varian
     A structure gets a few value draws before it is itself redrawn (cheaper than
     rebuilding, and most rejections are about values)."""
     failures: Counter[str] = Counter()
+    # A structure that breaks a structural rule cannot pass with any values: check those
+    # once per structure. Its value draws are still made, so the stream (and every later
+    # draw) is the same as if each were checked in full.
+    structural_rules, other_rules = rules.split_structural(family.rules)
     # Most draws fail a rule that the forward values decide: run backward only after those.
-    value_rules, gradient_rules = rules.split_at_gradients(family.rules)
+    value_rules, gradient_rules = rules.split_at_gradients(other_rules)
     g = None
     for attempt in range(1, options.max_attempts + 1):
         if attempt % VALUE_DRAWS_PER_STRUCTURE == 1:
             g = family.build(rng, options)
             order = topological_order(g)  # new values keep the structure, so its order
+            structure_broken = rules.first_broken(g, structural_rules, options)
         else:
             family.draw_values(g, rng, options)
+        if structure_broken is not None:
+            failures[structure_broken] += 1
+            continue
         try:
             forward(g, order)
         except (ZeroDivisionError, ValueError, OverflowError):
