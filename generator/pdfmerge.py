@@ -24,11 +24,14 @@ from .export import atomic_writer
 _WS = rb"[\x00\t\n\x0c\r ]"
 _REGULAR = rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]"
 _AT_TOKEN = rb"(?<![^\x00\t\n\x0c\r ()<>\[\]{}%])"   # after whitespace or a delimiter other than "/"
+# One search finds the next token that matters. The lookahead on the first byte lets the
+# engine skip the bytes no token starts with before trying any alternative (measured:
+# half the time on the /W arrays of font dictionaries, mostly numbers).
 _TOKENS = re.compile(
-    rb"(?P<dict><<)|(?P<hex><)|(?P<str>\()|(?P<comment>%)"
-    + rb"|" + _AT_TOKEN + rb"(?P<ref>(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+R)(?!" + _REGULAR + rb")"
-    + rb"|" + _AT_TOKEN + rb"(?P<stream>stream(?:\r\n|\n))"
-    + rb"|" + _AT_TOKEN + rb"(?P<endobj>endobj)(?!" + _REGULAR + rb")")
+    rb"(?=[<(%0-9se])(?:(?P<dict><<)|(?P<hex><)|(?P<str>\()|(?P<comment>%)|" + _AT_TOKEN
+    + rb"(?:(?P<ref>(?P<num>\d++)" + _WS + rb"++(?P<gen>\d++)" + _WS + rb"++R)(?!" + _REGULAR + rb")"
+    + rb"|(?P<stream>stream(?:\r\n|\n))"
+    + rb"|(?P<endobj>endobj)(?!" + _REGULAR + rb")))")
 _STRING_SPECIAL = re.compile(rb"[()\\]")
 _OBJ_HEAD = re.compile(rb"(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj(?!" + _REGULAR + rb")")
 _SUBSECTION = re.compile(_WS + rb"*(\d+) (\d+)" + _WS + rb"*?\r?\n")
@@ -69,7 +72,7 @@ def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None
             pos = m.end()
             continue
         if kind == "ref":
-            refs.append((m.start() - start, m.end() - start, int(m.group(6)), int(m.group(7))))
+            refs.append((m.start() - start, m.end() - start, int(m.group("num")), int(m.group("gen"))))
             pos = m.end()
             continue
         if kind == "hex":
