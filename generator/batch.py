@@ -22,7 +22,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Generator, Iterator
 
 from . import __version__
 from .config import Config
@@ -351,9 +351,18 @@ def _docs(out: Path, rows: list[dict]) -> Iterator[dict]:
 def write_aggregates(out: Path, roster: Roster, rows: list[dict]) -> None:
     from .grading.sheet import merged_columns
     write_atomic(out / "manifest.csv", _csv_text(MANIFEST_COLUMNS, ([r[c] for c in MANIFEST_COLUMNS] for r in rows)))
-    _write_streamed(out / "answers.jsonl", (dumps_line(doc) for doc in _docs(out, rows)))
-    _write_streamed(out / "answers.csv", _answers_csv_lines(_docs(out, rows)))
-    columns = merged_columns(_docs(out, rows))
+    # One pass over the students' answers.json files feeds all three (each file is read
+    # and parsed once, one at a time): answers.jsonl, answers.csv, the sheet's columns.
+    with atomic_writer(out / "answers.jsonl") as jsonl, atomic_writer(out / "answers.csv") as long_csv:
+        csv_lines = _answers_csv_lines()
+        long_csv.write(next(csv_lines).encode("utf-8"))
+
+        def docs() -> Iterator[dict]:
+            for doc in _docs(out, rows):
+                jsonl.write(dumps_line(doc).encode("utf-8"))
+                long_csv.write(csv_lines.send(doc).encode("utf-8"))
+                yield doc
+        columns = merged_columns(docs())
     write_atomic(out / "answer-sheet.csv", _csv_text(["student_id", "name"] + columns,
                                                       ([r["student_id"], r["name"]] + [""] * len(columns) for r in rows)))
     if roster.kind == "canvas":
@@ -374,13 +383,14 @@ def dumps_line(doc: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _answers_csv_lines(docs: Iterator[dict]) -> Iterator[str]:
-    """Long format: student_id,question,label,index,value (index 1-based for vectors)."""
+def _answers_csv_lines() -> Generator[str, dict, None]:
+    """Long format: student_id,question,label,index,value (index 1-based for vectors).
+    Yields the header first, then the rows of each student's answers.json sent in."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["student_id", "question", "label", "index", "value"])
-    yield buf.getvalue()
-    for doc in docs:
+    while True:
+        doc = yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
         for q in doc["questions"]:
@@ -390,11 +400,3 @@ def _answers_csv_lines(docs: Iterator[dict]) -> Iterator[str]:
                         w.writerow([doc["student_id"], q["id"], label, i, repr(x)])
                 elif isinstance(v, float):
                     w.writerow([doc["student_id"], q["id"], label, "", repr(v)])
-        yield buf.getvalue()
-
-
-def _write_streamed(path: Path, chunks: Iterator[str]) -> None:
-    """Like write_atomic, for output built piece by piece."""
-    with atomic_writer(path) as f:
-        for chunk in chunks:
-            f.write(chunk.encode("utf-8"))
