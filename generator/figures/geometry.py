@@ -215,10 +215,15 @@ def problems(layout: Layout, edge_clearance: float = 0.0) -> list[str]:
     label_boxes = [(lab, lab.box) for lab in layout.labels]
     for e in layout.edges:
         for p, q in e.segments():
+            # boxes the segment's bounding box misses are skipped (segment_hits_box's own first test)
+            lo_x, hi_x, lo_y, hi_y = min(p[0], q[0]), max(p[0], q[0]), min(p[1], q[1]), max(p[1], q[1])
             for name, box in grown:
-                if name not in (e.src, e.dst) and segment_hits_box(p, q, box):
+                if box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y \
+                        and name not in (e.src, e.dst) and segment_hits_box(p, q, box):
                     found.append(f"edge {e.src}->{e.dst} passes through node {name}")
             for lab, box in label_boxes:
+                if not (box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y):
+                    continue
                 if lab.backed and lab.owner == f"{e.src}->{e.dst}":
                     continue
                 if segment_hits_box(p, q, box):

@@ -89,8 +89,19 @@ class Scene:
         """clarity.name_is_clear, on the flattened nodes."""
         own = next(_outline_gap(box, circle, cx, cy, r, *sbox)
                    for name, sbox, circle, cx, cy, r in self.shapes if name == owner)
-        return all(_outline_gap(box, circle, cx, cy, r, *sbox) >= own + margin
-                   for name, sbox, circle, cx, cy, r in self.shapes if name != owner)
+        need = own + margin
+        x0, y0, x1, y1 = box
+        for name, sbox, circle, cx, cy, r in self.shapes:
+            if name == owner:
+                continue
+            # A shape lies inside its box, so it is at least as far as the box in x or y
+            # alone: a box that far needs no exact distance (the allowance: rounding never decides).
+            sx0, sy0, sx1, sy1 = sbox
+            if max(sx0 - x1, x0 - sx1, sy0 - y1, y0 - sy1) >= need + 1e-9:
+                continue
+            if _outline_gap(box, circle, cx, cy, r, *sbox) < need:
+                return False
+        return True
 
     def tag_is_clear(self, center: Point, owner: str, margin: float) -> bool:
         """clarity.tag_is_clear; an edge whose bounding box is already far enough needs

@@ -39,7 +39,12 @@ def shorten(points, start, end, obstacles: list[Box]):
         j = last
         while j > i + 1:
             a, b = seg(i, j)
-            if not any(segment_hits_box(a, b, box) for box in obstacles):
+            # the boxes the segment's bounding box overlaps: segment_hits_box's own first
+            # test, done here without a call for each of the others
+            lo_x, hi_x = min(a[0], b[0]), max(a[0], b[0])
+            lo_y, hi_y = min(a[1], b[1]), max(a[1], b[1])
+            if not any(segment_hits_box(a, b, box) for box in obstacles
+                       if box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y):
                 break
             j -= 1
         kept.append(j)
