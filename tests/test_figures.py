@@ -360,6 +360,10 @@ def test_layout_cache_is_by_content_and_bounded(graphs):
     a, b = build_pset(42).problem("q3b").graph, build_pset(42).problem("q3b").graph
     assert a is not b and shared_layout(a, "dag") is shared_layout(b, "dag")  # equal graphs: one layout
     assert shared_layout(a, "dag", show_input_values=False) is not shared_layout(a, "dag")
+    c = a.copy()
+    c.nodes["X1"]["value"] = a.nodes["X1"]["value"] + 0.5  # what the figure shows changed: not a hit
+    assert shared_layout(c, "dag") is not shared_layout(a, "dag")
+    assert graph_figure(c, "dag") != graph_figure(a, "dag")
     lay = graph_layout(a, "dag")  # a copy: changing it leaves the cached layout alone
     lay.shapes[0].cx += 5.0
     lay.labels.clear()

@@ -154,12 +154,14 @@ def shared_layout(g: nx.DiGraph, family: str, show_input_values: bool = True) ->
     of what is drawn (never by object identity). Read it, do not change it."""
     if family not in FAMILY_SPECS:
         raise PsetError(f"figure: unknown graph family {family!r} (expected one of {', '.join(FAMILY_SPECS)})")
-    nodes, edges = FAMILY_SPECS[family](g, show_input_values)
-    # The specs hold everything the layout depends on (structure, texts, sizes); their
-    # repr is stable across processes (no hash(), no sets).
-    key = hashlib.sha256(repr((family, nodes, edges)).encode()).hexdigest()
+    # The specs are a function of the nodes' attributes (in order) and the edges, so those
+    # key the cache (a third of the cost of building the specs to key it, and most calls
+    # are hits: a figure is drawn for the question and for the key). Their repr is stable
+    # across processes (no hash(), no sets).
+    key = hashlib.sha256(repr((family, show_input_values, list(g._node.items()), list(g.edges))).encode()).hexdigest()
     shared = _cache.get(key)
     if shared is None:
+        nodes, edges = FAMILY_SPECS[family](g, show_input_values)
         shared = _best_layout(nodes, edges, ATTEMPTS[family])
         _cache[key] = shared
         while len(_cache) > CACHE_SIZE:
