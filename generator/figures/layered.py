@@ -97,11 +97,13 @@ def layout(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dict
 
 
 def draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: "_Rows") -> Layout:
-    """Draw placed rows; when labels and margins overhang the columns past max_width,
-    narrow the column span by the overhang and draw again (the rows stay: they do not
-    depend on the width)."""
-    out = _draw(nodes, edges, p, placed)
-    span = p.max_width
+    """Draw placed rows with the columns spread over max_width less the margins (and a
+    hair to spare); when labels overhang the columns past max_width, narrow the column
+    span by the overhang and draw again (the rows stay: they do not depend on the width).
+    The margins always add 2 * margin, so leaving room for them at once saves the drawing
+    that would only find that out (most graph (b) figures were drawn twice)."""
+    span = p.max_width - 2 * p.margin - 0.01
+    out = _draw(nodes, edges, replace(p, max_width=span), placed)
     for _ in range(3):
         if out.width <= p.max_width + 1e-9:
             break
