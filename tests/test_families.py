@@ -5,7 +5,7 @@ import pytest
 
 from generator.engine import solve
 from generator.graphs import FAMILIES, dag, original
-from generator.graphs.common import sample, with_output
+from generator.graphs.common import VALUE_DRAWS_PER_STRUCTURE, sample, with_output
 from generator.options import Options
 from generator.errors import GenerationError
 from generator.seeds import question_rng
@@ -131,7 +131,7 @@ def _sample_checking_everything(family, rng, o):
     """The redraw loop at its plainest: solve every draw, check every rule on it."""
     g = None
     for attempt in range(1, o.max_attempts + 1):
-        if attempt % 8 == 1:
+        if attempt % VALUE_DRAWS_PER_STRUCTURE == 1:
             g = family.build(rng, o)
         else:
             family.draw_values(g, rng, o)
