@@ -15,6 +15,7 @@ import csv
 import dataclasses
 import hashlib
 import io
+import itertools
 import json
 import multiprocessing
 import os
@@ -22,7 +23,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Generator, Iterator
+from typing import Callable, Iterator
 
 from . import __version__
 from .config import Config
@@ -40,6 +41,7 @@ PROGRESS = ".progress.jsonl"
 MANIFEST_COLUMNS = ("student_id", "name", "file_stem", "variant", "seed_attempt", "question_pdf",
                     "key_pdf", "answers_json", "question_sha256", "key_sha256", "answers_sha256",
                     "key_pages", "generator_version", "q3_fingerprint")
+ANSWERS_CSV_COLUMNS = ("student_id", "question", "label", "index", "value")
 
 
 @dataclass(frozen=True)
@@ -334,12 +336,14 @@ def _collisions(rows: dict[str, dict]) -> list[str]:
     return redo
 
 
-def _csv_text(header, rows) -> str:
+def _csv_rows(rows) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
+    csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue()
+
+
+def _csv_text(header, rows) -> str:
+    return _csv_rows(itertools.chain([header], rows))
 
 
 def _docs(out: Path, rows: list[dict]) -> Iterator[dict]:
@@ -354,13 +358,12 @@ def write_aggregates(out: Path, roster: Roster, rows: list[dict]) -> None:
     # One pass over the students' answers.json files feeds all three (each file is read
     # and parsed once, one at a time): answers.jsonl, answers.csv, the sheet's columns.
     with atomic_writer(out / "answers.jsonl") as jsonl, atomic_writer(out / "answers.csv") as long_csv:
-        csv_lines = _answers_csv_lines()
-        long_csv.write(next(csv_lines).encode("utf-8"))
+        long_csv.write(_csv_rows([ANSWERS_CSV_COLUMNS]).encode("utf-8"))
 
         def docs() -> Iterator[dict]:
             for doc in _docs(out, rows):
                 jsonl.write(dumps_line(doc).encode("utf-8"))
-                long_csv.write(csv_lines.send(doc).encode("utf-8"))
+                long_csv.write(_csv_rows(_answer_rows(doc)).encode("utf-8"))
                 yield doc
         columns = merged_columns(docs())
     write_atomic(out / "answer-sheet.csv", _csv_text(["student_id", "name"] + columns,
@@ -383,20 +386,13 @@ def dumps_line(doc: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _answers_csv_lines() -> Generator[str, dict, None]:
-    """Long format: student_id,question,label,index,value (index 1-based for vectors).
-    Yields the header first, then the rows of each student's answers.json sent in."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student_id", "question", "label", "index", "value"])
-    while True:
-        doc = yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
-        for q in doc["questions"]:
-            for label, v in q["answers"].items():
-                if isinstance(v, list) and all(isinstance(x, float) for x in v):
-                    for i, x in enumerate(v, start=1):
-                        w.writerow([doc["student_id"], q["id"], label, i, repr(x)])
-                elif isinstance(v, float):
-                    w.writerow([doc["student_id"], q["id"], label, "", repr(v)])
+def _answer_rows(doc: dict) -> Iterator[list]:
+    """answers.csv's long format: one row per answer cell (index 1-based for vectors,
+    empty for scalars)."""
+    for q in doc["questions"]:
+        for label, v in q["answers"].items():
+            if isinstance(v, list) and all(isinstance(x, float) for x in v):
+                for i, x in enumerate(v, start=1):
+                    yield [doc["student_id"], q["id"], label, i, repr(x)]
+            elif isinstance(v, float):
+                yield [doc["student_id"], q["id"], label, "", repr(v)]
