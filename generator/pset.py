@@ -11,7 +11,7 @@ from .numfmt import exact
 from .problem import Problem
 from .banks import load_bank
 from .questions import backprop, extra_credit, fit_diagnosis, params_vs_hyper
-from .seeds import parse_seed, question_rng, variant_code
+from .seeds import parse_seed, question_draws, question_rng, variant_code
 
 # Question 3's graphs: id -> family. Their extra-credit twins are "ec-a", "ec-b".
 GRAPH_QUESTIONS = {"q3a": "mlp", "q3b": "dag"}
@@ -92,7 +92,7 @@ def build_pset(seed, config: Config = DEFAULT_CONFIG) -> ProblemSet:
     problems = [module.generate(qid, question_rng(seed, qid), bank(name), config.points[qid])
                 for qid, (module, name) in BANK_QUESTIONS.items() if config.includes(qid)]
     if config.includes("q3"):
-        problems += [backprop.generate(qid, question_rng(seed, qid), family, config.options,
+        problems += [backprop.generate(qid, question_draws(seed, qid), family, config.options,
                                        config.q3_points_each())
                      for qid, family in GRAPH_QUESTIONS.items()]
     return ProblemSet(seed, variant_code(seed), _with_extra_credit(problems, config), config)

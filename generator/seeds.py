@@ -5,6 +5,7 @@ import hashlib
 
 import numpy as np
 
+from .draws import Draws
 from .errors import PsetError
 
 MAX_SEED = 2**63 - 1
@@ -32,7 +33,17 @@ def _stable_int(text: str) -> int:
 
 def question_rng(seed: int, question_id: str) -> np.random.Generator:
     """An independent stream per (seed, question id): adding a question moves no other."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, _stable_int(question_id)])))
+    return np.random.Generator(_bits(seed, question_id))
+
+
+def question_draws(seed: int, question_id: str) -> Draws:
+    """The same stream as question_rng's, for questions that only draw small integers
+    (Question 3's graphs): the same numbers, several times cheaper per draw."""
+    return Draws(_bits(seed, question_id))
+
+
+def _bits(seed: int, question_id: str) -> np.random.PCG64:
+    return np.random.PCG64(np.random.SeedSequence([seed, _stable_int(question_id)]))
 
 
 def variant_code(seed: int) -> str:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 import networkx as nx
-import numpy as np
 
 from .. import rules
+from ..draws import Rng
 from ..engine import Solution, backward, check_graph, forward, solve, topological_order
 from ..errors import GenerationError
 from ..options import Options
@@ -48,8 +48,8 @@ class Family:
     """A topology family: how to draw one graph and which rules its draws must meet."""
 
     name: str
-    build: Callable[[np.random.Generator, Options], nx.DiGraph]  # a structure with values drawn
-    draw_values: Callable[[nx.DiGraph, np.random.Generator, Options], None]  # redraw leaves and Y
+    build: Callable[[Rng, Options], nx.DiGraph]  # a structure with values drawn
+    draw_values: Callable[[nx.DiGraph, Rng, Options], None]  # redraw leaves and Y
     answer_labels: Callable[[nx.DiGraph], list[str]]
     rules: tuple[Callable, ...]
 
@@ -65,7 +65,7 @@ class Variant:
 VALUE_DRAWS_PER_STRUCTURE = 8
 
 
-def sample(family: Family, rng: np.random.Generator, options: Options) -> Variant:
+def sample(family: Family, rng: Rng, options: Options) -> Variant:
     """Draw, solve, check every rule; redraw until all hold or the budget runs out.
     A structure gets a few value draws before it is itself redrawn (cheaper than
     rebuilding, and most rejections are about values)."""
@@ -152,7 +152,7 @@ def _grids(o: Options) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return grid, tuple(v for v in grid if v != 0)
 
 
-def draw_leaf_values(g: nx.DiGraph, rng: np.random.Generator, o: Options, zero_bias_ok: bool) -> None:
+def draw_leaf_values(g: nx.DiGraph, rng: Rng, o: Options, zero_bias_ok: bool) -> None:
     """Inputs and parameters from the grid (never 0, except biases where allowed), Y in {0, 1}."""
     grid, nonzero = _grids(o)
     for name, a in g._node.items():  # the node dicts themselves (see rules.py)
@@ -161,6 +161,6 @@ def draw_leaf_values(g: nx.DiGraph, rng: np.random.Generator, o: Options, zero_b
     g.nodes["L"]["target"] = float(rng.integers(2))
 
 
-def pick(rng: np.random.Generator, choices):
+def pick(rng: Rng, choices):
     """One of a sequence, chosen by the question's own stream."""
     return choices[int(rng.integers(len(choices)))]

@@ -19,9 +19,9 @@ import collections
 from dataclasses import dataclass
 
 import networkx as nx
-import numpy as np
 
 from .. import rules
+from ..draws import Rng
 from ..options import Options
 from .common import Family, GraphBuilder, draw_leaf_values, pick
 
@@ -45,7 +45,7 @@ class Spec:
 
 
 class RngChooser:
-    def __init__(self, rng: np.random.Generator) -> None:
+    def __init__(self, rng: Rng) -> None:
         self.rng = rng
 
     def pick(self, seq):
@@ -127,7 +127,7 @@ def construct(spec: Spec, values: dict[str, float], target: float) -> nx.DiGraph
     return b.output(pre, target)
 
 
-def build(rng: np.random.Generator, o: Options) -> nx.DiGraph:
+def build(rng: Rng, o: Options) -> nx.DiGraph:
     choose = RngChooser(rng)
     n_hidden = pick(rng, o.dag_hidden)
     spec = None
@@ -138,7 +138,7 @@ def build(rng: np.random.Generator, o: Options) -> nx.DiGraph:
     return g
 
 
-def draw_values(g: nx.DiGraph, rng: np.random.Generator, o: Options) -> None:
+def draw_values(g: nx.DiGraph, rng: Rng, o: Options) -> None:
     draw_leaf_values(g, rng, o, zero_bias_ok=False)
 
 

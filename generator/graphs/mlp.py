@@ -10,9 +10,9 @@ from __future__ import annotations
 import collections
 
 import networkx as nx
-import numpy as np
 
 from .. import rules
+from ..draws import Rng
 from ..options import Options
 from .common import Family, GraphBuilder, draw_leaf_values, pick
 
@@ -40,7 +40,7 @@ def construct(shape: list[int], values: dict[str, float], alpha: float, target: 
     return b.output(prev[0], target)
 
 
-def build(rng: np.random.Generator, o: Options) -> nx.DiGraph:
+def build(rng: Rng, o: Options) -> nx.DiGraph:
     shape = [pick(rng, o.mlp_inputs)]
     for _ in range(pick(rng, o.mlp_layers)):
         shape.append(pick(rng, o.mlp_hidden))
@@ -50,7 +50,7 @@ def build(rng: np.random.Generator, o: Options) -> nx.DiGraph:
     return g
 
 
-def draw_values(g: nx.DiGraph, rng: np.random.Generator, o: Options) -> None:
+def draw_values(g: nx.DiGraph, rng: Rng, o: Options) -> None:
     draw_leaf_values(g, rng, o, zero_bias_ok=True)  # the seed has B1 = 0
 
 

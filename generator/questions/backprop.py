@@ -1,8 +1,7 @@
 """Question 3: forward pass, BCE loss and full backprop on one sampled graph."""
 from __future__ import annotations
 
-import numpy as np
-
+from ..draws import Rng
 from ..graphs import FAMILIES
 from ..graphs.common import sample, vector_cells
 from ..options import Options
@@ -18,6 +17,6 @@ def from_graph(qid: str, family: str, graph, solution, points: float, attempts: 
                    context={"labels": labels, "attempts": attempts})
 
 
-def generate(qid: str, rng: np.random.Generator, family: str, options: Options, points: float) -> Problem:
+def generate(qid: str, rng: Rng, family: str, options: Options, points: float) -> Problem:
     v = sample(FAMILIES[family], rng, options)
     return from_graph(qid, family, v.graph, v.solution, points, v.attempts)
