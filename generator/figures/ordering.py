@@ -30,6 +30,15 @@ class _Cost:
         size = {k: len(keys) for keys in cols for k in keys}
         self.links = [(a, b, size[a], size[b]) for a, b in links]
         self.pairs, self.straight = pairs, straight
+        # per key, the links and operand pairs that touch it (what a swap can change)
+        self.links_of: dict[str, list[tuple[str, str, int, int]]] = {}
+        for link in self.links:
+            for k in link[:2]:
+                self.links_of.setdefault(k, []).append(link)
+        self.pairs_of: dict[str, list[tuple[str, str]]] = {}
+        for pair in pairs:
+            for k in pair:
+                self.pairs_of.setdefault(k, []).append(pair)
 
     def __call__(self, cols: list[list[str]]) -> float:
         pos = _positions(cols)
@@ -44,16 +53,28 @@ class _Cost:
                     total += (a1 - a2) * (b1 - b2) < 0
         return total
 
-    def swap_change(self, pos: dict[str, int], upper: str, lower: str) -> int:
-        """How many more crossings there are once neighbours ``upper`` and ``lower``
-        (just below it) swap: only pairs of a link of one and a link of the other, on
-        the same side, change (they cross before or after the swap, never both)."""
-        change = 0
+    def swap_change(self, pos: dict[str, int], upper: str, lower: str) -> float:
+        """How much the cost changes once neighbours ``upper`` and ``lower`` (just below
+        it) swap. Crossings: only pairs of a link of one and a link of the other, on the
+        same side, change (they cross before or after the swap, never both). Bends and
+        operand pairs: only the links and pairs that touch one of the two."""
+        crossings = 0
         for side in (self.preds, self.succs):
             for x in side.get(upper, ()):
                 for y in side.get(lower, ()):
-                    change += (pos[x] < pos[y]) - (pos[x] > pos[y])
-        return change
+                    crossings += (pos[x] < pos[y]) - (pos[x] > pos[y])
+        links = self.links_of.get(upper, []) + [t for t in self.links_of.get(lower, ()) if upper not in t[:2]]
+        pairs = self.pairs_of.get(upper, []) + [t for t in self.pairs_of.get(lower, ()) if upper not in t]
+        before = self._terms(pos, links, pairs)
+        pos[upper], pos[lower] = pos[lower], pos[upper]
+        after = self._terms(pos, links, pairs)
+        pos[upper], pos[lower] = pos[lower], pos[upper]
+        return crossings + after - before
+
+    def _terms(self, pos: dict[str, int], links, pairs) -> float:
+        """The operand-pair and bend terms of ``total`` for these links and pairs."""
+        bend = sum(abs((pos[a] + 0.5) / na - (pos[b] + 0.5) / nb) for a, b, na, nb in links)
+        return PAIR_WEIGHT * sum(pos[up] > pos[down] for up, down in pairs) + self.straight * bend
 
     def total(self, pos: dict[str, int], crossings: int) -> float:
         # Among orders with as many crossings, the one with the straightest edges.
@@ -86,8 +107,15 @@ def order(cols: list[list[str]], links: list[tuple[str, str]], sweeps: int,
     cost_of = _Cost(cur, links, pairs, straight)
     best, best_cost = [list(c) for c in cur], cost_of(cur)
     pos = _positions(cur)  # kept up to date column by column (a column's sort reads the old one)
+    round_start = None
     for sweep in range(sweeps):
         down = sweep % 2 == 0
+        if down:
+            # A sweep's result depends only on the order it starts from: once a down and
+            # up sweep bring the order back to where they began, the rest would repeat it.
+            if cur == round_start:
+                break
+            round_start = [list(c) for c in cur]
         rng = range(1, len(cur)) if down else range(len(cur) - 2, -1, -1)
         nbrs = preds if down else succs
 
@@ -102,14 +130,13 @@ def order(cols: list[list[str]], links: list[tuple[str, str]], sweeps: int,
         cost = cost_of.total(pos, cost_of.crossings(pos))
         if cost < best_cost - 1e-9:
             best, best_cost = [list(c) for c in cur], cost
-    return _swap_down(best, best_cost, cost_of, ranks)
+    return _swap_down(best, cost_of, ranks)
 
 
-def _swap_down(cols, cost, cost_of: _Cost, ranks, passes: int = 6):
+def _swap_down(cols, cost_of: _Cost, ranks, passes: int = 6):
     """Swap neighbours in a column while that lowers the cost (two ranked keys never swap).
-    The crossings are counted once, then kept up to date swap by swap."""
+    Each candidate swap costs only its change, worked out from what it touches."""
     pos = _positions(cols)
-    crossings = cost_of.crossings(pos)
     for _ in range(passes):
         improved = False
         for keys in cols:
@@ -117,14 +144,10 @@ def _swap_down(cols, cost, cost_of: _Cost, ranks, passes: int = 6):
                 upper, lower = keys[i], keys[i + 1]
                 if upper in ranks and lower in ranks:
                     continue
-                change = cost_of.swap_change(pos, upper, lower)
-                pos[upper], pos[lower] = i + 1, i
-                new = cost_of.total(pos, crossings + change)
-                if new < cost - 1e-9:
+                if cost_of.swap_change(pos, upper, lower) < -1e-9:
                     keys[i], keys[i + 1] = lower, upper
-                    cost, crossings, improved = new, crossings + change, True
-                else:
-                    pos[upper], pos[lower] = i, i + 1
+                    pos[upper], pos[lower] = i + 1, i
+                    improved = True
         if not improved:
             break
     return cols
