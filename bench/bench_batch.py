@@ -19,8 +19,11 @@ manifest, CSVs, answers.jsonl and keys.pdf.
 The --jobs 1 ratio is the batch's wall time (imports excluded) over Typst's own time for
 the documents it made, compiled in another fresh process: every student's two (the same
 part files) and keys.pdf's contents, the first compile included, as the batch pays it
-too. Batch and bare compile alternate for --rounds rounds and the median ratio counts:
-this machine's speed drifts by 10% from one minute to the next."""
+too. This machine's speed drifts by 10% from one minute to the next, so each bare compile
+is set between two batches (batch, bare, batch, bare, ..., batch) and compared with their
+mean: a drift that is steady over the minute cancels out. The median of --rounds such
+ratios counts. The same ratio of CPU time (every thread of each process) is printed
+beside it: it shows whether a round's swing was the machine's or ours."""
 from __future__ import annotations
 
 import argparse
@@ -97,15 +100,15 @@ def child(roster: str, secret: str, out: str, jobs: int) -> None:
     sampler = PeakSampler()
     sampler.start()
     marks: list[float] = []
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     result = run_batch(BatchRequest(Path(roster), Path(secret), Path(out), DEFAULT_CONFIG, jobs=jobs),
                        lambda done, total: marks.append(time.perf_counter()))
-    end = time.perf_counter()
+    end, cpu = time.perf_counter(), time.process_time() - cpu0
     sampler.stop.set()
     sampler.join()
     main_kib = _peak_kib(os.getpid())
     others = [v for pid, v in sampler.peaks.items() if pid != os.getpid()]
-    print(json.dumps({"made": result.made, "wall": end - t0, "setup": marks[0] - t0,
+    print(json.dumps({"made": result.made, "wall": end - t0, "cpu": cpu, "setup": marks[0] - t0,
                       "students": marks[-1] - marks[0], "aggregates": end - marks[-1],
                       "main_rss_mib": main_kib / 1024, "worker_rss_mib": max(others, default=0) / 1024}))
 
@@ -130,7 +133,7 @@ def show(fig: dict) -> None:
           + (f"largest worker {fig['worker_rss_mib']:.0f} MiB" if fig["worker_rss_mib"] else "no worker (made in process)"))
 
 
-def run_bare(fig: dict) -> tuple[float, float]:
+def run_bare(fig: dict) -> tuple[float, float, float]:
     """bare_compile in a fresh process (one that has not run Typst, like the batch's)."""
     proc = subprocess.run([sys.executable, __file__, "--bare", str(fig["out"])], capture_output=True, text=True)
     if proc.returncode:
@@ -138,12 +141,12 @@ def run_bare(fig: dict) -> tuple[float, float]:
     return tuple(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def bare_compile(out: Path) -> tuple[float, float]:
+def bare_compile(out: Path) -> tuple[float, float, float]:
     """Typst's own time for the documents the batch made, in this process (which has not
     run Typst before): every student's two sources, the very part files the batch hands
     Typst (chunks.py), then keys.pdf's contents, as keys_pdf sets them. Returns (seconds
     for all of it, the first compile included; seconds per student once warm, the
-    students' documents alone, as this bench reported before)."""
+    students' documents alone, as this bench reported before; CPU seconds for all of it)."""
     import typst
     from generator import chunks, fonts
     from generator.keys_pdf import Contents, key_page_counts
@@ -155,6 +158,7 @@ def bare_compile(out: Path) -> tuple[float, float]:
         seed = json.loads((out / row["answers_json"]).read_text(encoding="utf-8"))["seed"]
         ps = build_pset(seed)
         files += [chunks.files(document_source(ps, key=k, student_name=row["name"])) for k in (False, True)]
+    cpu0 = time.process_time()
     compiler = _compiler()
     times = []
     for f in files:
@@ -167,7 +171,7 @@ def bare_compile(out: Path) -> tuple[float, float]:
                  key_page_counts(rows))
         keys = time.perf_counter() - t
     warm = sum(times[2:]) / max(len(rows) - 1, 1)
-    return sum(times) + keys, warm
+    return sum(times) + keys, warm, time.process_time() - cpu0
 
 
 def profile(tmp: Path, n: int) -> None:
@@ -189,13 +193,38 @@ def profile(tmp: Path, n: int) -> None:
     pstats.Stats(prof).sort_stats("cumulative").print_stats(18)
 
 
+def serial_rounds(tmp: Path, n: int, rounds: int) -> None:
+    """--jobs 1 batches with a bare compile between each two; each bare compile is
+    compared with the mean of the batches on either side of it."""
+    batches = [run_child(tmp, n, 1, "-r0")]
+    show(batches[-1])
+    ratios, cpu_ratios = [], []
+    for r in range(rounds):
+        bare, warm, bare_cpu = run_bare(batches[-1])
+        batches.append(run_child(tmp, n, 1, f"-r{r + 1}"))
+        show(batches[-1])
+        before, after = batches[-2:]
+        wall = (before["wall"] + after["wall"]) / 2
+        students = (before["students"] + after["students"]) / 2 / max(n - 1, 1)
+        ratios.append(wall / bare)
+        cpu_ratios.append((before["cpu"] + after["cpu"]) / 2 / bare_cpu)
+        print(f"  round {r + 1}: the whole batch {before['wall']:.2f} and {after['wall']:.2f} s (mean {wall:.2f}) "
+              f"around {bare:.2f} s bare typst.compile of the same documents (every student's two, then "
+              f"keys.pdf's contents; first compile included): ratio {ratios[-1]:.2f} (CPU time {cpu_ratios[-1]:.2f})")
+        print(f"  per student: {wall / n * 1000:.0f} ms for the whole batch, {students * 1000:.0f} ms in the "
+              f"students phase, {warm * 1000:.0f} ms bare once warm (students phase alone {students / warm:.2f})")
+    print(f"--jobs 1 ratio over {len(ratios)} rounds: median {statistics.median(ratios):.2f} "
+          f"({', '.join(f'{x:.2f}' for x in ratios)}; target <= 1.3); CPU time: median "
+          f"{statistics.median(cpu_ratios):.2f} ({', '.join(f'{x:.2f}' for x in cpu_ratios)})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[100, 1000], help="roster sizes for the both-cores runs")
     ap.add_argument("--jobs", type=int, default=2, help="workers for the --sizes runs [2]")
     ap.add_argument("--serial", type=int, default=50, help="roster size for the --jobs 1 ratio (0: skip)")
     ap.add_argument("--rounds", type=lambda v: max(int(v), 1), default=3,
-                    help="--jobs 1 batches and bare compiles, alternated (the machine's speed drifts) [3]")
+                    help="bare compiles, each between two --jobs 1 batches (the machine's speed drifts) [3]")
     ap.add_argument("--profile", type=int, default=0, help="also profile this many students in one process")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--bare", help=argparse.SUPPRESS)
@@ -224,22 +253,7 @@ def main() -> None:
                 print(f"1,000 students in {f['wall']:.1f} s with {f['jobs']} workers: "
                       f"{'met' if f['wall'] < 90 else 'NOT met'} (target < 90 s)")
         if args.serial:
-            ratios = []
-            for r in range(args.rounds):
-                f = run_child(tmp, args.serial, 1, f"-r{r}")
-                show(f)
-                bare, warm = run_bare(f)
-                n = f["n"]
-                ratios.append(f["wall"] / bare)
-                print(f"  round {r + 1}: the whole batch {f['wall']:.2f} s vs {bare:.2f} s bare typst.compile of the "
-                      f"same documents (every student's two, then keys.pdf's contents; first compile included): "
-                      f"ratio {ratios[-1]:.2f}")
-                print(f"  per student: {f['wall'] / n * 1000:.0f} ms for the whole batch, "
-                      f"{f['students'] / max(n - 1, 1) * 1000:.0f} ms in the students phase, "
-                      f"{warm * 1000:.0f} ms bare once warm (students phase alone "
-                      f"{f['students'] / max(n - 1, 1) / warm:.2f})")
-            print(f"--jobs 1 ratio over {len(ratios)} rounds: median {statistics.median(ratios):.2f} "
-                  f"({', '.join(f'{x:.2f}' for x in ratios)}; target <= 1.3)")
+            serial_rounds(tmp, args.serial, args.rounds)
         if args.profile:
             profile(tmp, args.profile)
 
