@@ -10,6 +10,7 @@ metadata and anything else unreachable from the pages are dropped. Stream data i
 byte for byte; references ``N 0 R`` are rewritten only outside strings and comments."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from array import array
@@ -52,22 +53,29 @@ class _Damaged(Exception):
 class _Object:
     head: bytes                             # between "obj" and the stream/endobj keyword
     refs: list[tuple[int, int, int]]        # (start, end, object number) of each "N 0 R" in head
-    top: bytes                              # head with strings blanked and nested dicts removed
+    masked: bytes                           # head with strings blanked
     stream: tuple[int, int] | None          # span of the stream data in the file
+
+    @functools.cached_property
+    def top(self) -> bytes:
+        """head with strings blanked and nested dicts removed (worked out when asked:
+        most objects are only copied)."""
+        return _top_level(self.masked)
 
 
 def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None, int]:
-    """From pos: references and masked text up to the stream/endobj keyword (or end)."""
+    """From pos: references and masked text (strings blanked) up to the stream/endobj
+    keyword (or end)."""
     start, refs, masked, last = pos, [], [], pos
     while True:
         m = _TOKENS.search(data, pos, end)
         if m is None:
             masked.append(data[last:end])
-            return end, refs, _top_level(b"".join(masked)), None, end
+            return end, refs, b"".join(masked), None, end
         kind = m.lastgroup
         if kind in ("stream", "endobj"):
             masked.append(data[last:m.start()])
-            return m.start(), refs, _top_level(b"".join(masked)), kind, m.end()
+            return m.start(), refs, b"".join(masked), kind, m.end()
         if kind == "dict":
             pos = m.end()
             continue
@@ -158,6 +166,7 @@ class _Reader:
         if not data.startswith(b"xref", xref):
             raise _Damaged("startxref does not point at an xref table", xref)
         self.offsets: dict[int, int] = {}
+        self._objects: dict[int, _Object] = {}  # parsed once: the page tree's are read again to copy them
         pos = xref + 4
         while (sub := _SUBSECTION.match(data, pos)) is not None:
             first, count = int(sub.group(1)), int(sub.group(2))
@@ -174,7 +183,7 @@ class _Reader:
         t = re.compile(_WS + rb"*trailer").match(data, pos)
         if t is None:
             raise _Damaged("no trailer after the xref table", pos)
-        _, _, top, _, _ = _scan(data, t.end(), i)
+        top = _top_level(_scan(data, t.end(), i)[2])
         for key, problem in ((b"Encrypt", "is encrypted"), (b"Prev", "has incremental updates"),
                              (b"XRefStm", "uses a cross-reference stream")):
             if _has(top, key):
@@ -194,33 +203,44 @@ class _Reader:
         self._walk(pages)
 
     def object(self, n: int) -> _Object:
+        obj = self._objects.get(n)
+        if obj is None:
+            obj = self._objects[n] = self._parse(n)
+        return obj
+
+    def _parse(self, n: int) -> _Object:
         at = self.offsets.get(n)
         if at is None:
             raise _Damaged(f"object {n} is referred to but missing")
         m = _OBJ_HEAD.match(self.data, at)
         if m is None or int(m.group(1)) != n:
             raise _Damaged(f"the xref offset of object {n} is wrong", at)
-        end, refs, top, kind, after = _scan(self.data, m.end(), len(self.data))
+        end, refs, masked, kind, after = _scan(self.data, m.end(), len(self.data))
         if kind is None:
             raise _Damaged(f"object {n} never ends", at)
-        stream = None
+        obj = _Object(self.data[m.end():end], refs, masked, None)
         if kind == "stream":
-            length = self._length(top, n)
-            stream = (after, after + length)
+            length = self._length(obj.top, n)
             tail = _ENDSTREAM.match(self.data, after + length)
             if tail is None:
                 raise _Damaged(f"object {n}: stream /Length does not end at endstream", after)
-        return _Object(self.data[m.end():end], refs, top, stream)
+            obj.stream = (after, after + length)
+        return obj
 
     def _length(self, top: bytes, n: int) -> int:
         direct = _value(top, b"Length", rb"(\d+)(?![0-9])(?!" + _WS + rb"+\d+" + _WS + rb"+R)")
         if direct:
             return int(direct.group(1))
         indirect = _ref(top, b"Length")
-        if indirect is not None and indirect != n:
-            value = self.object(indirect)
-            if value.stream is None and value.head.strip().isdigit():
-                return int(value.head.strip())
+        if indirect is not None and indirect in self.offsets:
+            # Read as far as its keyword only: a stream there (whose own /Length might
+            # point back here) is no length, and is not followed.
+            m = _OBJ_HEAD.match(self.data, self.offsets[indirect])
+            if m is not None and int(m.group(1)) == indirect:
+                end, _, _, kind, _ = _scan(self.data, m.end(), len(self.data))
+                value = self.data[m.end():end].strip()
+                if kind == "endobj" and value.isdigit():
+                    return int(value)
         raise _Damaged(f"object {n}: stream without a usable /Length")
 
     def _walk(self, root: int) -> None:

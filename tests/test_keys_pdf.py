@@ -310,6 +310,10 @@ def test_an_outline_entry_past_the_last_page_is_refused(tmp_path):
     ({9: b"[(x) 13 0 R]"}, "object 13 is referred to but missing"),
     ({1: b"<</Type/Catalog/Pages 2 0 R/Names<<>>>>"}, "catalog has /Names"),
     ({4: b"<</Type/Page/Parent 3 0 R/Note(never closed>>"}, "unterminated string"),
+    # two streams whose lengths point at each other
+    ({6: b"<</Length 13 0 R>>\nstream\nBT ET\nendstream", 13: b"<</Length 6 0 R>>\nstream\nx\nendstream"},
+     "object 6: stream without a usable /Length"),
+    ({6: b"<</Length 6 0 R>>\nstream\nBT ET\nendstream"}, "object 6: stream without a usable /Length"),
 ])
 def test_shapes_the_merger_cannot_carry_are_refused(tmp_path, body, problem):
     objects = {**TRICKY_OBJECTS, **body}
