@@ -175,7 +175,8 @@ def check_graph(g: nx.DiGraph) -> None:
     # there is no cycle; otherwise ask networkx.
     if not _insertion_index(g)[1] and not nx.is_directed_acyclic_graph(g):
         raise ValueError("graph has a cycle")
-    for name, attrs in g.nodes(data=True):
+    preds = g._pred  # networkx's own dicts (node -> its predecessors): no views, each built per call
+    for name, attrs in g._node.items():
         op, args = attrs.get("op"), attrs.get("args", [])
         if op in LEAF_OPS:
             if args or "value" not in attrs:
@@ -186,7 +187,7 @@ def check_graph(g: nx.DiGraph) -> None:
         arity = OPS[op].arity
         if (arity is None and len(args) < 2) or (arity is not None and len(args) != arity):
             raise ValueError(f"node {name}: op {op} takes {arity or '2+'} operands, got {len(args)}")
-        if sorted(set(args)) != sorted(g.predecessors(name)):
+        if preds[name].keys() != set(args):
             raise ValueError(f"node {name}: args {args} do not match its in-edges")
         if op == "leaky_relu" and "alpha" not in attrs:
             raise ValueError(f"node {name}: leaky_relu needs alpha")
