@@ -10,6 +10,7 @@ metadata and anything else unreachable from the pages are dropped. Stream data i
 byte for byte; references ``N 0 R`` are rewritten only outside strings and comments."""
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import re
@@ -34,10 +35,12 @@ _TOKENS = re.compile(
     + rb"|(?P<stream>stream(?:\r\n|\n))"
     + rb"|(?P<endobj>endobj)(?!" + _REGULAR + rb")))")
 _STRING_SPECIAL = re.compile(rb"[()\\]")
-_OBJ_HEAD = re.compile(rb"(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+obj(?!" + _REGULAR + rb")")
+_OBJ_HEAD = re.compile(rb"(\d{1,15})" + _WS + rb"+(\d{1,15})" + _WS + rb"+obj(?!" + _REGULAR + rb")")
 _SUBSECTION = re.compile(_WS + rb"*(\d+) (\d+)" + _WS + rb"*?\r?\n")
 _ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])(?:\r\n| \n| \r|\n)")
-_KID = re.compile(rb"(\d+)" + _WS + rb"+0" + _WS + rb"+R")
+_KIDS = re.compile(rb"(?:" + _WS + rb"*\d+" + _WS + rb"+\d+" + _WS + rb"+R(?!" + _REGULAR + rb"))*" + _WS + rb"*")
+_KID = re.compile(rb"(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+R")
+_MAX_DIGITS = 15  # a longer number is no offset, length or object number of a real file
 _ENDSTREAM = re.compile(_WS + rb"*endstream")
 _INHERITED = (b"Resources", b"MediaBox", b"CropBox", b"Rotate")
 _CATALOG_UNSUPPORTED = (b"Names", b"Dests", b"AcroForm")
@@ -47,6 +50,14 @@ CATALOG, ROOT_PAGES, OUTLINES, INFO, FIRST_FREE = 1, 2, 3, 4, 5
 class _Damaged(Exception):
     def __init__(self, problem: str, offset: int | None = None):
         super().__init__(problem if offset is None else f"{problem} (byte {offset})")
+
+
+def _int(digits: bytes) -> int:
+    """A number the file gives (digits only): refused past _MAX_DIGITS, where int() would
+    be slow or fail and no offset or length of a real file lies."""
+    if len(digits) > _MAX_DIGITS:
+        raise _Damaged(f"a number of {len(digits)} digits")
+    return int(digits)
 
 
 @dataclass
@@ -80,7 +91,10 @@ def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None
             pos = m.end()
             continue
         if kind == "ref":
-            refs.append((m.start() - start, m.end() - start, int(m.group("num")), int(m.group("gen"))))
+            try:  # not _int: this runs for every reference, and a long number is only "missing"
+                refs.append((m.start() - start, m.end() - start, int(m.group("num")), int(m.group("gen"))))
+            except ValueError:  # past int()'s digit limit
+                raise _Damaged("a reference with a number of thousands of digits", m.start()) from None
             pos = m.end()
             continue
         if kind == "hex":
@@ -114,13 +128,14 @@ def _skip_string(data: bytes, pos: int, end: int) -> int:
 
 
 def _top_level(masked: bytes) -> bytes:
-    """The outermost dictionary's own text: nested dictionaries dropped."""
+    """The outermost dictionary's own text: each nested dictionary left as an empty
+    "<<>>" (so a /Kids array holding one is seen to, and refused)."""
     out, depth, last = [], 0, 0
     for m in re.finditer(rb"<<|>>", masked):
         if m.group() == b"<<":
             depth += 1
             if depth == 2:
-                out.append(masked[last:m.start()])
+                out.append(masked[last:m.start()] + b"<<>>")
         else:
             if depth == 2:
                 last = m.end()
@@ -131,12 +146,25 @@ def _top_level(masked: bytes) -> bytes:
 
 
 def _value(top: bytes, key: bytes, what: bytes) -> re.Match | None:
-    return re.search(b"/" + key + rb"(?!" + _REGULAR + rb")" + _WS + rb"*" + what, top)
+    """The key's value; refused when the key is there twice (a name inside an array,
+    say), where a reader could take either."""
+    bare = _key_pattern(key, b"")
+    first = bare.search(top)
+    if first is None:
+        return None
+    if bare.search(top, first.end()) is not None:
+        raise _Damaged(f"/{key.decode()} appears twice in one dictionary")
+    return _key_pattern(key, what).match(top, first.start())
+
+
+@functools.lru_cache(maxsize=None)
+def _key_pattern(key: bytes, what: bytes) -> re.Pattern:
+    return re.compile(b"/" + key + rb"(?!" + _REGULAR + rb")" + _WS + rb"*" + what)
 
 
 def _ref(top: bytes, key: bytes) -> int | None:
     m = _value(top, key, rb"(\d+)" + _WS + rb"+0" + _WS + rb"+R")
-    return int(m.group(1)) if m else None
+    return _int(m.group(1)) if m else None
 
 
 def _has(top: bytes, key: bytes) -> bool:
@@ -160,16 +188,17 @@ class _Reader:
         m = re.compile(rb"startxref" + _WS + rb"+(\d+)").match(data, i) if i >= 0 else None
         if m is None:
             raise _Damaged("no startxref at the end (truncated?)")
-        xref = int(m.group(1))
+        xref = _int(m.group(1))
         if _OBJ_HEAD.match(data, xref):
             raise _Damaged("uses a cross-reference stream, which is not supported", xref)
         if not data.startswith(b"xref", xref):
             raise _Damaged("startxref does not point at an xref table", xref)
         self.offsets: dict[int, int] = {}
         self._objects: dict[int, _Object] = {}  # parsed once: the page tree's are read again to copy them
+        self._lengths: dict[int, int] = {}      # indirect stream lengths, by object number
         pos = xref + 4
         while (sub := _SUBSECTION.match(data, pos)) is not None:
-            first, count = int(sub.group(1)), int(sub.group(2))
+            first, count = _int(sub.group(1)), _int(sub.group(2))
             pos = sub.end()
             for n in range(first, first + count):
                 e = _ENTRY.match(data, pos)
@@ -183,6 +212,8 @@ class _Reader:
         t = re.compile(_WS + rb"*trailer").match(data, pos)
         if t is None:
             raise _Damaged("no trailer after the xref table", pos)
+        # Where each object must end: at the next one's offset or the xref table.
+        self._bounds = sorted({*self.offsets.values(), xref, len(data)})
         top = _top_level(_scan(data, t.end(), i)[2])
         for key, problem in ((b"Encrypt", "is encrypted"), (b"Prev", "has incremental updates"),
                              (b"XRefStm", "uses a cross-reference stream")):
@@ -208,21 +239,28 @@ class _Reader:
             obj = self._objects[n] = self._parse(n)
         return obj
 
-    def _parse(self, n: int) -> _Object:
+    def _head(self, n: int) -> tuple[int, re.Match, int]:
+        """Object n's offset, "N 0 obj" and the offset it must end by (the next object's:
+        objects that overlap would make each scan run on through the others)."""
         at = self.offsets.get(n)
         if at is None:
             raise _Damaged(f"object {n} is referred to but missing")
         m = _OBJ_HEAD.match(self.data, at)
         if m is None or int(m.group(1)) != n:
             raise _Damaged(f"the xref offset of object {n} is wrong", at)
-        end, refs, masked, kind, after = _scan(self.data, m.end(), len(self.data))
+        return at, m, self._bounds[bisect.bisect_right(self._bounds, at)]
+
+    def _parse(self, n: int) -> _Object:
+        at, m, bound = self._head(n)
+        end, refs, masked, kind, after = _scan(self.data, m.end(), bound)
         if kind is None:
-            raise _Damaged(f"object {n} never ends", at)
+            raise _Damaged(f"object {n} does not end before the next object", at)
+        if masked.count(b"<<") != masked.count(b">>"):
+            raise _Damaged(f"object {n}: unbalanced << and >>", at)
         obj = _Object(self.data[m.end():end], refs, masked, None)
         if kind == "stream":
             length = self._length(obj.top, n)
-            tail = _ENDSTREAM.match(self.data, after + length)
-            if tail is None:
+            if after + length > bound or _ENDSTREAM.match(self.data, after + length, bound) is None:
                 raise _Damaged(f"object {n}: stream /Length does not end at endstream", after)
             obj.stream = (after, after + length)
         return obj
@@ -230,17 +268,18 @@ class _Reader:
     def _length(self, top: bytes, n: int) -> int:
         direct = _value(top, b"Length", rb"(\d+)(?![0-9])(?!" + _WS + rb"+\d+" + _WS + rb"+R)")
         if direct:
-            return int(direct.group(1))
+            return _int(direct.group(1))
         indirect = _ref(top, b"Length")
         if indirect is not None and indirect in self.offsets:
-            # Read as far as its keyword only: a stream there (whose own /Length might
-            # point back here) is no length, and is not followed.
-            m = _OBJ_HEAD.match(self.data, self.offsets[indirect])
-            if m is not None and int(m.group(1)) == indirect:
-                end, _, _, kind, _ = _scan(self.data, m.end(), len(self.data))
+            if indirect not in self._lengths:
+                # Read as far as its keyword only: a stream there (whose own /Length might
+                # point back here) is no length, and is not followed.
+                _, m, bound = self._head(indirect)
+                end, _, _, kind, _ = _scan(self.data, m.end(), bound)
                 value = self.data[m.end():end].strip()
-                if kind == "endobj" and value.isdigit():
-                    return int(value)
+                self._lengths[indirect] = _int(value) if kind == "endobj" and value.isdigit() else -1
+            if self._lengths[indirect] >= 0:
+                return self._lengths[indirect]
         raise _Damaged(f"object {n}: stream without a usable /Length")
 
     def _walk(self, root: int) -> None:
@@ -262,10 +301,24 @@ class _Reader:
                 if _has(node.top, key):
                     raise _Damaged(f"page tree node {n} has inherited /{key.decode()}, which is not supported")
             self.tree_nodes.append(n)
-            kids = _value(node.top, b"Kids", rb"\[([^\]]*)\]")
-            if kids is None:
-                raise _Damaged(f"page tree node {n} has no /Kids")
-            stack.extend(reversed([int(k) for k in _KID.findall(kids.group(1))]))
+            stack.extend(reversed(self._kids(n, node.top)))
+
+    def _kids(self, n: int, top: bytes) -> list[int]:
+        """A node's /Kids: an array of references "N 0 R" and nothing else (anything else
+        would be a page dropped without a word)."""
+        opened = _value(top, b"Kids", rb"\[")
+        close = top.find(b"]", opened.end()) if opened else -1
+        if close < 0:
+            raise _Damaged(f"page tree node {n} has no /Kids array")
+        content = top[opened.end():close]
+        if _KIDS.fullmatch(content) is None:
+            raise _Damaged(f"page tree node {n}: /Kids holds more than references")
+        kids = []
+        for num, gen in _KID.findall(content):
+            if _int(gen) != 0:
+                raise _Damaged(f"page tree node {n}: a kid of generation {int(gen)}, which is not supported")
+            kids.append(_int(num))
+        return kids
 
 
 class _Out:

@@ -314,6 +314,20 @@ def test_an_outline_entry_past_the_last_page_is_refused(tmp_path):
     ({6: b"<</Length 13 0 R>>\nstream\nBT ET\nendstream", 13: b"<</Length 6 0 R>>\nstream\nx\nendstream"},
      "object 6: stream without a usable /Length"),
     ({6: b"<</Length 6 0 R>>\nstream\nBT ET\nendstream"}, "object 6: stream without a usable /Length"),
+    # numbers no real file has (int() of 4,301 digits raises; 20 overflow an offset)
+    ({9: b"[(x) " + b"9" * 4301 + b" 0 R]"}, "a reference with a number of thousands of digits"),
+    ({6: stream(b"BT ET").replace(b"/Length 5", b"/Length " + b"9" * 20)}, "a number of 20 digits"),
+    ({6: b"<</Length 13 0 R>>\nstream\nBT ET\nendstream", 13: b"9" * 30}, "a number of 30 digits"),
+    # a page the tree names in a way the merger would not see: refused, not dropped
+    ({2: b"<</Type/Pages/Kids[3 0 R 8 1 R]/Count 2>>"}, "a kid of generation 1"),
+    ({2: b"<</Type/Pages/Kids[3 0 R <</Type/Page>>]/Count 2>>"}, "/Kids holds more than references"),
+    ({2: b"<</Type/Pages/Kids[3 0 R /x]/Count 2>>"}, "/Kids holds more than references"),
+    ({2: b"<</Type/Pages/Note[/Kids[3 0 R]]/Kids[3 0 R 8 0 R]/Count 2>>"}, "/Kids appears twice"),
+    ({2: b"<</Type/Pages" + b"/Kids[" * 10000 + b">>"}, "/Kids appears twice"),
+    ({2: b"<</Type/Pages/Count 2>>"}, "no /Kids array"),
+    ({6: stream(b"BT ET", b"/Length 6 0 R")}, "/Length appears twice"),
+    # a stray endobj inside a dictionary
+    ({5: b"<</Type/Font/Subtype/Type1 endobj /BaseFont/Helvetica>>"}, "object 5: unbalanced << and >>"),
 ])
 def test_shapes_the_merger_cannot_carry_are_refused(tmp_path, body, problem):
     objects = {**TRICKY_OBJECTS, **body}
@@ -321,4 +335,22 @@ def test_shapes_the_merger_cannot_carry_are_refused(tmp_path, body, problem):
         pdfmerge.merge(tmp_path / "x.pdf", [make_pdf(objects)], [])
     assert "\n" not in str(e.value) and str(e.value).startswith("part 1 (in memory): cannot merge: ")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_object_running_into_the_next_is_refused(tmp_path):
+    """An object must end before the next one starts: one that does not would have been
+    read on through every later object (and each of those again: quadratic)."""
+    data = make_pdf(TRICKY_OBJECTS)
+    assert data.count(b"10 0 obj\n42\nendobj") == 1
+    data = data.replace(b"10 0 obj\n42\nendobj", b"10 0 obj\n42\nendxbj")   # same offsets
+    with pytest.raises(PsetError, match=r"object 10 does not end before the next object \(byte \d+\)$"):
+        pdfmerge.merge(tmp_path / "x.pdf", [data], [])
+    assert pdfmerge.count_pages(make_pdf(TRICKY_OBJECTS)) == 2
+
+
+def test_a_generation_written_with_two_zeros_is_still_a_page(tmp_path):
+    """"8 00 R" is 8 0 R: the page it names is kept (it used to be dropped unseen)."""
+    data = make_pdf({**TRICKY_OBJECTS, 2: b"<</Type/Pages/Kids[3 0 R 8 00 R]/Count 2>>"})
+    assert pdfmerge.merge(tmp_path / "x.pdf", [data], []) == 2
+    assert len(PdfReader(tmp_path / "x.pdf", strict=True).pages) == 2
 
