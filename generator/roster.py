@@ -276,9 +276,10 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
             raise RosterError(f"{where} line {line}: {e}") from None
         other = by_stem.get(stem.casefold())
         if other:
+            clash = (f"the same file name {stem!r}" if stem == other[2] else
+                     f"file names that differ only in case ({stem!r}, {other[2]!r}), which clash on Windows and macOS")
             raise RosterError(f"{where} line {line}: ids {_show(sid)} and {_show(other[1])} (line "
-                              f"{other[0]}) give file names that differ only in case ({stem!r}, "
-                              f"{other[2]!r}), which clash on Windows and macOS")
+                              f"{other[0]}) give {clash}")
         by_stem[stem.casefold()] = (line, sid, stem)
         parts = [row[i] for i in name_ix if row[i].strip()]
         name = (", " if kind == "canvas" else " ").join(parts) if parts else sid

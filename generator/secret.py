@@ -27,7 +27,9 @@ class SecretError(PsetError):
     """A secret file that is missing, unreadable or not a secret."""
 
 
-def _how_to_make(path) -> str:
+def _how_to_make(path, exists: bool = False) -> str:
+    if exists:  # --new-secret never overwrites: name another file
+        return "create a new one with `make-pset --new-secret NEW_FILE` and keep it private"
     return f"create one with `make-pset --new-secret {path}` and keep it private"
 
 
@@ -66,11 +68,11 @@ def read_secret(path) -> bytes:
         secret = bytes.fromhex(text.decode("ascii").strip())
     except (UnicodeDecodeError, ValueError):
         raise SecretError(f"{path} is not a make-pset secret (hex digits expected); "
-                          f"{_how_to_make(path)}") from None
+                          f"{_how_to_make(path, exists=True)}") from None
     if len(secret) < MIN_SECRET_BYTES:
         what = "is empty" if not secret else f"holds only {len(secret)} bytes"
         raise SecretError(f"secret file {path} {what}; at least {MIN_SECRET_BYTES} random bytes "
-                          f"are needed: {_how_to_make(path)}")
+                          f"are needed: {_how_to_make(path, exists=True)}")
     return secret
 
 

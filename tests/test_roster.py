@@ -178,6 +178,15 @@ def test_bad_roster_gives_one_line_naming_the_place(tmp_path, data, pattern):
     assert re.search(pattern, message), message
 
 
+def test_an_id_that_is_another_ids_file_name_is_refused(tmp_path):
+    """An id written as the file name another id is sanitized to: the same name, not a
+    clash of case."""
+    taken = file_stem("a/b")
+    with pytest.raises(RosterError, match=rf"line 3: ids '{taken}' and 'a/b' \(line 2\) give the same file name "
+                                          rf"'{taken}'$"):
+        read_roster(write(tmp_path, f"id,name\na/b,A\n{taken},B\n"))
+
+
 @pytest.mark.parametrize("option", ["id_column", "name_column"])
 def test_unknown_override_column_lists_the_header(tmp_path, option):
     with pytest.raises(RosterError, match=r"line 1: no column named 'Matrikel' \(--%s\); the header is 'id', 'name'"

@@ -72,6 +72,10 @@ def test_bad_secret_files_are_refused(tmp_path, content, problem):
     with pytest.raises(SecretError, match=problem) as info:
         read_secret(path)
     assert "\n" not in str(info.value)
+    # the file exists, and --new-secret never overwrites: the hint names another file
+    assert "`make-pset --new-secret NEW_FILE`" in str(info.value)
+    with pytest.raises(SecretError, match="already exists"):
+        new_secret(path)
 
 
 def test_hex_secret_with_surrounding_whitespace_is_read(tmp_path):
