@@ -11,6 +11,7 @@ renamed) plus DIR/.progress.jsonl; a rerun checks every finished student's files
 against their recorded sha256 and makes only what is missing."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -18,7 +19,10 @@ import io
 import itertools
 import json
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import re
+import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -109,9 +113,10 @@ def _make_student(task: _Task) -> dict:
     rendered = render_pset(ps, student_name=task.name)
     doc = answers_document(ps, student_id=task.student_id)
     folder = Path(task.out) / "students"
-    files = {"question_pdf": (f"{task.stem}.pdf", rendered.question_pdf),
-             "key_pdf": (f"{task.stem}-key.pdf", rendered.key_pdf),
-             "answers_json": (f"{task.stem}-answers.json", dumps(doc).encode("utf-8"))}
+    names = _student_files(task.stem)
+    files = {"question_pdf": (names["question_pdf"], rendered.question_pdf),
+             "key_pdf": (names["key_pdf"], rendered.key_pdf),
+             "answers_json": (names["answers_json"], dumps(doc).encode("utf-8"))}
     row = {"student_id": task.student_id, "name": task.name, "file_stem": task.stem,
            "variant": ps.variant, "seed_attempt": str(task.attempt),
            "key_pages": str(count_pages(rendered.key_pdf, f"{task.stem}-key.pdf")), "generator_version": __version__,
@@ -144,9 +149,14 @@ def _check_identity(out: Path, identity: dict, force: bool) -> bool:
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise PsetError(f"{path} is unreadable; use --force to start this folder afresh") from None
+        old = None
+    if not isinstance(old, dict):
+        if force:
+            return False
+        raise PsetError(f"{path} is unreadable; use --force to start this folder afresh")
     for key, what in (("secret_fingerprint", "another secret"), ("roster_sha256", "another roster"),
-                      ("config_sha256", "another configuration"), ("generator_version", "another make-pset version")):
+                      ("id_column", "another id column"), ("config_sha256", "another configuration"),
+                      ("generator_version", "another make-pset version")):
         if old.get(key) != identity[key]:
             if force:
                 return False
@@ -155,34 +165,86 @@ def _check_identity(out: Path, identity: dict, force: bool) -> bool:
     return True
 
 
-def _known_rows(out: Path) -> dict[str, dict]:
-    """Rows of students finished earlier: the manifest, then the progress journal."""
-    rows: dict[str, dict] = {}
-    manifest = out / "manifest.csv"
-    if manifest.exists():
-        with open(manifest, newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                rows[row["student_id"]] = row
-    progress = out / PROGRESS
-    if progress.exists():
-        for line in progress.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue  # the torn last line of a killed run
-            rows[row["student_id"]] = row
+# What a batch writes in DIR besides students/ (and .<name>.<random>.tmp while writing).
+OUTPUT_NAMES = ("batch.json", "manifest.csv", "answers.csv", "answers.jsonl", "answer-sheet.csv", "keys.pdf",
+                "roster-columns.csv", PROGRESS)
+
+
+def check_inputs_outside_outputs(out: Path, inputs: dict[str, Path]) -> None:
+    """A roster or secret kept under a name the batch writes would be overwritten (or,
+    for a secret, lost): refuse before anything is written."""
+    folder = out.resolve()
+    for what, path in inputs.items():
+        p = path.resolve()
+        if (p.parent == folder and (p.name in OUTPUT_NAMES or (p.name.startswith(".") and p.name.endswith(".tmp")))
+                or folder / "students" in p.parents):
+            raise PsetError(f"the {what} {path} is where the batch writes its outputs; "
+                            f"move it out of {out} or choose another --out")
+
+
+def _manifest_rows(out: Path) -> list[dict]:
+    """manifest.csv's rows; none when it is missing or damaged (its students are remade)."""
+    try:
+        with open(out / "manifest.csv", newline="", encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+    except FileNotFoundError:
+        return []
+    except (UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _journal_rows(out: Path) -> list:
+    try:
+        text = (out / PROGRESS).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    rows = []
+    for line in text.splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue  # the torn last line of a killed run
     return rows
 
 
+def _usable(row) -> bool:
+    """A row as this module writes it: every manifest column, each a string."""
+    return (isinstance(row, dict) and all(isinstance(row.get(c), str) for c in MANIFEST_COLUMNS)
+            and re.fullmatch(r"[0-9]{1,6}", row["seed_attempt"]) is not None)
+
+
+def _known_rows(out: Path) -> dict[str, dict]:
+    """Rows of students finished earlier: the manifest, then the progress journal. A row
+    damaged by hand or by a crash is left out, and its student remade."""
+    return {row["student_id"]: row for row in _manifest_rows(out) + _journal_rows(out) if _usable(row)}
+
+
 def _still_valid(out: Path, row: dict, expected: dict) -> bool:
+    """expected names the student's own files, so a row cannot point outside students/."""
     if any(row.get(k) != v for k, v in expected.items()):
         return False
     for column, digest in (("question_pdf", "question_sha256"), ("key_pdf", "key_sha256"),
                            ("answers_json", "answers_sha256")):
-        path = out / row.get(column, "")
-        if not row.get(column) or not path.is_file() or sha256_file(path) != row.get(digest):
+        path = out / row[column]
+        if not path.is_file() or sha256_file(path) != row[digest]:
             return False
     return True
+
+
+def _student_files(stem: str) -> dict[str, str]:
+    """manifest column -> file name in students/."""
+    return {"question_pdf": f"{stem}.pdf", "key_pdf": f"{stem}-key.pdf", "answers_json": f"{stem}-answers.json"}
+
+
+def _remove_old_students(out: Path) -> None:
+    """Starting a folder afresh (--force): the earlier batch's student files go, so that
+    students/ holds only what the new manifest lists. Only files that batch recorded."""
+    for row in _manifest_rows(out) + _journal_rows(out):
+        if not _usable(row):
+            continue
+        for column, name in _student_files(row["file_stem"]).items():
+            if row[column] == f"students/{name}" and Path(name).name == name and not name.startswith("."):
+                (out / "students" / name).unlink(missing_ok=True)
 
 
 # On Linux each worker is replaced by a fresh one after this many students: a process
@@ -246,11 +308,46 @@ def _pool(jobs: int, tasks: int):
     # forkserver starts clean and stays cheap.
     if linux:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["generator.batch", "generator.worker_preload"])
-        return ctx.Pool(jobs, maxtasksperchild=WORKER_STUDENTS)
+        ctx.set_forkserver_preload(["generator.worker_preload", "generator.batch"])
+        return _started(lambda: _forkserver_pool(ctx, jobs))
     # Elsewhere a new worker is a whole new interpreter (spawn), and the slowdown was
     # only measured with glibc: workers are kept.
-    return multiprocessing.get_context("spawn").Pool(jobs)
+    return _started(lambda: multiprocessing.get_context("spawn").Pool(jobs))
+
+
+def _forkserver_pool(ctx, jobs: int):
+    """The forkserver is started with Ctrl-C ignored, a disposition a new program keeps
+    (a signal mask it does not): a Ctrl-C cannot break its imports with a traceback, and
+    it ignores it from then on, as its workers do (worker_preload). A Ctrl-C to this
+    process in the few milliseconds that takes is lost."""
+    if threading.current_thread() is threading.main_thread():
+        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            multiprocessing.forkserver.ensure_running()
+        finally:
+            signal.signal(signal.SIGINT, before)
+    return ctx.Pool(jobs, maxtasksperchild=WORKER_STUDENTS)
+
+
+@contextlib.contextmanager
+def _started(make_pool):
+    """The pool, with Ctrl-C held back while it starts its workers. Interrupted then, the
+    pool would be lost half-made, with nothing to end the workers, and each would print a
+    traceback as it failed to start; held back, it arrives once the pool's exit is there
+    to end them. (A handler, not a signal mask: the kernel hands SIGINT to any thread
+    that does not block it, numpy's among them.)"""
+    held: list = []
+    here = threading.current_thread() is threading.main_thread()  # signal.signal's rule
+    before = signal.signal(signal.SIGINT, lambda *a: held.append(a)) if here else None
+    try:
+        pool = make_pool()
+    finally:
+        if here:
+            signal.signal(signal.SIGINT, before)
+    with pool:
+        if held:
+            signal.raise_signal(signal.SIGINT)  # to the handler it was meant for
+        yield pool
 
 
 def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = None) -> BatchResult:
@@ -262,8 +359,12 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
     if unknown:
         raise PsetError(f"--only: {unknown[0]!r} is not a student id in {req.roster}")
     out = req.out
+    check_inputs_outside_outputs(out, {"roster": req.roster, "secret file": req.secret_file})
     identity = batch_identity(secret, req.roster, roster, req.config)
     resuming = _check_identity(out, identity, req.force) if out.exists() else False
+    if req.only and not resuming:  # else it would quietly make the whole class
+        raise PsetError(f"--only remakes students of a batch in {out}, and it holds none made with this roster, "
+                        "secret and configuration; run without --only")
     jobs = max(1, req.jobs or os.cpu_count() or 1)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -273,6 +374,7 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
             stale.unlink(missing_ok=True)
     write_atomic(out / "batch.json", json.dumps(identity, indent=1) + "\n")
     if not resuming:
+        _remove_old_students(out)
         (out / PROGRESS).unlink(missing_ok=True)
         (out / "manifest.csv").unlink(missing_ok=True)
 
@@ -281,11 +383,12 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
     tasks = []
     for s in roster.students:
         row = known.get(s.id)
-        expected = {"name": s.name, "file_stem": s.file_stem, "generator_version": __version__}
-        if row is not None and s.id not in req.only and row.get("q3_fingerprint") and _still_valid(out, row, expected):
+        expected = {"name": s.name, "file_stem": s.file_stem, "generator_version": __version__,
+                    **{c: f"students/{n}" for c, n in _student_files(s.file_stem).items()}}
+        if row is not None and s.id not in req.only and _still_valid(out, row, expected):
             rows[s.id] = row
         else:  # a student remade keeps the attempt an earlier run settled on
-            attempt = int(row["seed_attempt"]) if row and row.get("seed_attempt", "").isdigit() else 0
+            attempt = int(row["seed_attempt"]) if row else 0
             tasks.append(_task(secret, s, attempt, out, req.config))
     reused = len(rows)
     made = 0

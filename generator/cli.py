@@ -54,6 +54,8 @@ def main_command(seed, original, out, config_path, emit, roster, secret_file, ne
         new_secret(new_secret_file)
         click.echo(f"wrote a new course secret to {new_secret_file}; keep it private and back it up")
         return
+    if not out.strip():
+        raise PsetError("--out is empty; give a folder (--out . for this one)")
     if sum(x for x in (seed is not None, original, roster is not None)) != 1:
         raise PsetError("give exactly one of --seed N, --original or --roster FILE")
     batch_only = {"--secret-file": secret_file, "--jobs": jobs, "--only": only, "--force": force,

@@ -65,13 +65,15 @@ def document_source(ps: ProblemSet, key: bool, student_name: str | None = None) 
 @functools.lru_cache(maxsize=1)
 def _compiler() -> typst.Compiler:
     root = tempfile.mkdtemp(prefix="make-pset-root-")  # empty: #read() finds nothing of ours
-    # No system fonts, only Typst's own and the shipped fallbacks: same glyphs everywhere.
-    compiler = typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
     # Removed at once: the documents come from memory, so Typst never needs the folder; a
     # #read() finds nothing, and no process leaves a folder behind (batch workers are
-    # ended, not exited, so a clean-up at exit would not run there).
-    os.rmdir(root)
-    return compiler
+    # ended, not exited, so a clean-up at exit would not run there; a Ctrl-C while the
+    # fonts load is the finally's).
+    try:
+        # No system fonts, only Typst's own and the shipped fallbacks: same glyphs everywhere.
+        return typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
+    finally:
+        os.rmdir(root)
 
 
 def compile_pdf(source: str, chunked: bool = True) -> bytes:

@@ -1,10 +1,19 @@
 """Imported once by the batch's forkserver (batch._pool): the workers it forks start
 with the package imported and its pure-Python first-use work done (render.warm_up),
 instead of each paying about 80 ms for it; on Linux a worker is replaced every
-WORKER_STUDENTS students, so that is paid many times a batch."""
-import gc
+WORKER_STUDENTS students, so that is paid many times a batch.
 
-from .render import warm_up
+It also makes the forkserver, and so every worker, ignore Ctrl-C (SIGINT, sent to the
+whole process group): the batch's own process answers it ("aborted") and ends the pool,
+instead of each process printing a KeyboardInterrupt traceback. First in the preload
+list, so the forkserver is covered while it imports the rest."""
+import signal
+
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+import gc  # noqa: E402 (after the signal: a Ctrl-C during these imports is ignored too)
+
+from .render import warm_up  # noqa: E402
 
 try:
     warm_up()

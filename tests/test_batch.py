@@ -665,3 +665,213 @@ def test_in_process_apply_async_hands_back_the_result_or_the_error():
     pending = pool.apply_async(broken, ())
     with pytest.raises(PsetError, match="broken"):
         pending.get()
+
+
+# --- a damaged or shared output folder --------------------------------------------
+
+def run_here(monkeypatch, roster: Path, secret: Path, out: Path, **options) -> batch.BatchResult:
+    """run_batch in this process, its students made here (this process may have run
+    Typst, so it must not fork)."""
+    monkeypatch.setattr(batch, "_pool", lambda jobs, tasks: batch.InProcessPool())
+    return batch.run_batch(batch.BatchRequest(roster, secret, out, generator.config.DEFAULT_CONFIG, **options))
+
+
+@pytest.mark.parametrize("inside", ["answers.csv", "answer-sheet.csv", "answers.jsonl", "manifest.csv",
+                                    "keys.pdf", "students/class.csv", ".class.csv.x1.tmp"])
+@pytest.mark.parametrize("which", ["roster", "secret"])
+def test_a_roster_or_secret_where_the_batch_writes_is_refused(tmp_path, capsys, secrets_dir, inside, which):
+    """They would be overwritten (answers.csv is a natural name for a roster)."""
+    out = tmp_path / "out"
+    roster, secret = DATA / "plain.csv", secrets_dir / "a.key"
+    moved = out / inside
+    moved.parent.mkdir(parents=True)
+    shutil.copy(roster if which == "roster" else secret, moved)
+    before = snapshot(tmp_path)
+    roster, secret = (moved, secret) if which == "roster" else (roster, moved)
+    err = one_line_error(capsys, ["--roster", roster, "--secret-file", secret, "--out", out, "--force"])
+    assert f"{moved} is where the batch writes its outputs" in err
+    assert snapshot(tmp_path) == before
+
+
+def test_a_roster_beside_the_outputs_under_its_own_name_is_fine(tmp_path, monkeypatch, secrets_dir, kind_runs):
+    made, _ = kind_runs("plain.csv")
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copy(DATA / "plain.csv", out / "roster.csv")
+    run_here(monkeypatch, out / "roster.csv", secrets_dir / "a.key", out)
+    assert (out / "roster.csv").read_bytes() == (DATA / "plain.csv").read_bytes()
+    _same_outputs(out, made)
+
+
+def _bom(out: Path) -> None:
+    (out / "manifest.csv").write_bytes(b"\xef\xbb\xbf" + (out / "manifest.csv").read_bytes())
+
+
+def _semicolons(out: Path) -> None:
+    rows = read_csv(out / "manifest.csv")
+    (out / "manifest.csv").write_text("\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
+
+
+def _latin1(out: Path) -> None:
+    (out / "manifest.csv").write_bytes((out / "manifest.csv").read_bytes() + b"s9,Zo\xeb\n")
+
+
+def _no_id_column(out: Path) -> None:
+    text = (out / "manifest.csv").read_text(encoding="utf-8")
+    (out / "manifest.csv").write_text(text.replace("student_id", "sid", 1), encoding="utf-8")
+
+
+def _short_rows(out: Path) -> None:
+    header, *rows = read_csv(out / "manifest.csv")
+    (out / "manifest.csv").write_text("\n".join(",".join(r) for r in [header, *(r[:3] for r in rows)]) + "\n",
+                                      encoding="utf-8")
+
+
+def _outside_path(out: Path) -> None:
+    """A row pointing at a file outside the folder, its digest made to match."""
+    rows = manifest(out)
+    outside = out.parent / "elsewhere.pdf"
+    outside.write_bytes(b"not a key")
+    rows[0]["key_pdf"] = "../elsewhere.pdf"
+    rows[0]["key_sha256"] = hashlib.sha256(b"not a key").hexdigest()
+    with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, MANIFEST_HEADER, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _journal(lines):
+    def damage(out: Path) -> None:
+        (out / "manifest.csv").unlink()
+        (out / batch.PROGRESS).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return damage
+
+
+DAMAGE = {"manifest with a BOM": _bom, "manifest with semicolons": _semicolons, "manifest not UTF-8": _latin1,
+          "manifest without student_id": _no_id_column, "manifest rows cut short": _short_rows,
+          "manifest pointing outside": _outside_path,
+          "journal of non-objects": _journal(["[1]", '"x"', "3", "null"]),
+          "journal of foreign objects": _journal(['{"a": 1}', '{"student_id": 5}',
+                                                  '{"student_id": "s1", "question_pdf": 7}']),
+          "journal with an odd attempt": _journal(['{"student_id": "s1", "seed_attempt": "\u00b2"}']),
+          "journal not UTF-8": lambda out: (out / "manifest.csv").replace(out / batch.PROGRESS)}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_manifest_or_journal_is_remade_not_a_traceback(tmp_path, monkeypatch, secrets_dir, kind_runs,
+                                                                 damage):
+    """Rows that are not the batch's own are left out; their students are made again,
+    with the same bytes, and nothing outside the folder is read as theirs."""
+    made, _ = kind_runs("plain.csv")
+    out = tmp_path / "out"
+    shutil.copytree(made, out)
+    if damage == "journal not UTF-8":
+        (out / "manifest.csv").write_bytes(b"\xff\xfe" + (out / "manifest.csv").read_bytes())
+    DAMAGE[damage](out)
+    result = run_here(monkeypatch, DATA / "plain.csv", secrets_dir / "a.key", out)
+    assert result.made >= 1 and result.made + result.reused == 3
+    assert outputs(out) == outputs(made)
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '"batch"', "{", "null"])
+def test_an_unreadable_batch_json_needs_force(tmp_path, capsys, monkeypatch, secrets_dir, kind_runs, text):
+    made, _ = kind_runs("plain.csv")
+    out = tmp_path / "out"
+    shutil.copytree(made, out)
+    (out / "batch.json").write_text(text, encoding="utf-8")
+    before = snapshot(out)
+    err = one_line_error(capsys, ["--roster", DATA / "plain.csv", "--secret-file", secrets_dir / "a.key",
+                                  "--out", out])
+    assert "batch.json is unreadable" in err and "--force" in err
+    assert snapshot(out) == before
+    run_here(monkeypatch, DATA / "plain.csv", secrets_dir / "a.key", out, force=True)
+    assert outputs(out) == outputs(made)
+
+
+def test_another_id_column_is_refused_without_force(tmp_path, capsys, monkeypatch, secrets_dir):
+    roster = tmp_path / "class.csv"
+    roster.write_text("id,email,name\ns1,ada@x.edu,Ada\ns2,bob@x.edu,Bob\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run_here(monkeypatch, roster, secrets_dir / "a.key", out)
+    before = snapshot(out)
+    err = one_line_error(capsys, ["--roster", roster, "--secret-file", secrets_dir / "a.key", "--out", out,
+                                  "--id-column", "email"])
+    assert "another id column" in err
+    assert snapshot(out) == before
+
+
+def test_force_over_another_roster_leaves_only_the_new_students_files(tmp_path, monkeypatch, secrets_dir):
+    old = write_roster(tmp_path / "old.csv", [("s1", "Ada"), ("s2", "Bob")])
+    new = write_roster(tmp_path / "new.csv", [("s2", "Bob"), ("s3", "Cy")])
+    out = tmp_path / "out"
+    run_here(monkeypatch, old, secrets_dir / "a.key", out)
+    (out / "students" / "notes.txt").write_text("mine", encoding="utf-8")   # not the batch's: kept
+    run_here(monkeypatch, new, secrets_dir / "a.key", out, force=True)
+    listed = {Path(r[c]).name for r in manifest(out) for c in ("question_pdf", "key_pdf", "answers_json")}
+    assert sorted(p.name for p in (out / "students").iterdir()) == sorted(listed | {"notes.txt"})
+    assert not any(name.startswith("s1") for name in listed)
+
+
+def test_only_needs_a_batch_to_update(tmp_path, capsys, secrets_dir, kind_runs):
+    """--only on an empty folder (or one of another secret, with --force) would make the
+    whole class: refused, nothing written."""
+    err = one_line_error(capsys, ["--roster", DATA / "plain.csv", "--secret-file", secrets_dir / "a.key",
+                                  "--out", tmp_path / "fresh", "--only", "s1"])
+    assert "--only remakes students of a batch" in err and not (tmp_path / "fresh").exists()
+    made, _ = kind_runs("plain.csv")
+    shutil.copytree(made, tmp_path / "other")
+    before = snapshot(tmp_path / "other")
+    one_line_error(capsys, ["--roster", DATA / "plain.csv", "--secret-file", secrets_dir / "b.key",
+                            "--out", tmp_path / "other", "--only", "s1", "--force"])
+    assert snapshot(tmp_path / "other") == before
+
+
+def test_an_empty_out_is_refused(tmp_path, capsys, secrets_dir):
+    for argv in (["--seed", "1"], ["--roster", DATA / "plain.csv", "--secret-file", secrets_dir / "a.key"]):
+        err = one_line_error(capsys, [*argv, "--out", ""])
+        assert "--out is empty" in err
+
+
+def in_group(pgid: int) -> dict[int, str]:
+    """pid -> command line of the processes of a group that still run (a zombie waits
+    only to be reaped)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue                                   # ended meanwhile
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; a forkserver on Linux only")
+@pytest.mark.parametrize("when", ["the forkserver starts", "a student is made"])
+def test_ctrl_c_during_a_pooled_batch_is_one_line(tmp_path, secrets_dir, when):
+    """SIGINT to the whole process group, as a terminal sends it: 'aborted' and exit
+    code 1, no traceback from the forkserver (interrupted in its imports, it printed
+    one) or a worker, and no process left behind."""
+    roster = write_roster(tmp_path / "class.csv", [(f"s{i}", f"N{i}") for i in range(40)])  # interrupted long before the end
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "--roster", str(roster), "--secret-file",
+                             str(secrets_dir / "a.key"), "--out", str(out), "--jobs", "2"],
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    try:
+        while not (any("forkserver" in c for c in in_group(proc.pid).values()) if when == "the forkserver starts"
+                   else (out / batch.PROGRESS).exists() and (out / batch.PROGRESS).read_bytes().count(b"\n")):
+            assert proc.poll() is None and time.monotonic() < deadline, "the batch ended before it was interrupted"
+            time.sleep(0.005)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=1)
+    except subprocess.TimeoutExpired:   # the first fell in the moment the forkserver is started, ignoring it
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err.strip()) == (1, "make-pset: aborted")   # click starts a new line first
+    while in_group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert in_group(proc.pid) == {}                    # the forkserver and workers are gone too
