@@ -174,10 +174,14 @@ def check_inputs_outside_outputs(out: Path, inputs: dict[str, Path]) -> None:
     """A roster or secret kept under a name the batch writes would be overwritten (or,
     for a secret, lost): refuse before anything is written."""
     folder = out.resolve()
+    # Where file names ignore case (Windows, macOS), Manifest.csv is manifest.csv.
+    fold = str.casefold if sys.platform in ("win32", "darwin") else str
+    names = {fold(n) for n in OUTPUT_NAMES}
     for what, path in inputs.items():
         p = path.resolve()
-        if (p.parent == folder and (p.name in OUTPUT_NAMES or (p.name.startswith(".") and p.name.endswith(".tmp")))
-                or folder / "students" in p.parents):
+        name = fold(p.name)
+        if (fold(str(p.parent)) == fold(str(folder)) and (name in names or (name.startswith(".") and name.endswith(".tmp")))
+                or fold(str(folder / "students")) in map(fold, map(str, p.parents))):
             raise PsetError(f"the {what} {path} is where the batch writes its outputs; "
                             f"move it out of {out} or choose another --out")
 
@@ -202,7 +206,7 @@ def _journal_rows(out: Path) -> list:
     for line in text.splitlines():
         try:
             rows.append(json.loads(line))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a line of nested brackets
             continue  # the torn last line of a killed run
     return rows
 
@@ -210,7 +214,8 @@ def _journal_rows(out: Path) -> list:
 def _usable(row) -> bool:
     """A row as this module writes it: every manifest column, each a string."""
     return (isinstance(row, dict) and all(isinstance(row.get(c), str) for c in MANIFEST_COLUMNS)
-            and re.fullmatch(r"[0-9]{1,6}", row["seed_attempt"]) is not None)
+            and re.fullmatch(r"[0-9]{1,6}", row["seed_attempt"]) is not None
+            and re.fullmatch(r"[0-9a-f]{64}", row["q3_fingerprint"]) is not None)
 
 
 def _known_rows(out: Path) -> dict[str, dict]:
@@ -312,7 +317,13 @@ def _pool(jobs: int, tasks: int):
         return _started(lambda: _forkserver_pool(ctx, jobs))
     # Elsewhere a new worker is a whole new interpreter (spawn), and the slowdown was
     # only measured with glibc: workers are kept.
-    return _started(lambda: multiprocessing.get_context("spawn").Pool(jobs))
+    return _started(lambda: multiprocessing.get_context("spawn").Pool(jobs, initializer=ignore_ctrl_c))
+
+
+def ignore_ctrl_c() -> None:
+    """A spawned worker's start: Ctrl-C is the batch's own process to answer (as the
+    forkserver's workers do, see worker_preload)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _forkserver_pool(ctx, jobs: int):
@@ -339,12 +350,17 @@ def _started(make_pool):
     held: list = []
     here = threading.current_thread() is threading.main_thread()  # signal.signal's rule
     before = signal.signal(signal.SIGINT, lambda *a: held.append(a)) if here else None
+
+    def restore() -> None:
+        if here:  # None: a handler set outside Python (an embedding program); default then
+            signal.signal(signal.SIGINT, signal.SIG_DFL if before is None else before)
     try:
         pool = make_pool()
-    finally:
-        if here:
-            signal.signal(signal.SIGINT, before)
+    except BaseException:
+        restore()
+        raise
     with pool:
+        restore()  # inside: a Ctrl-C from here on finds the pool's exit to end the workers
         if held:
             signal.raise_signal(signal.SIGINT)  # to the handler it was meant for
         yield pool
@@ -372,11 +388,13 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
     for folder in (out, out / "students"):
         for stale in folder.glob(".*.tmp"):  # a killed run's half-written temporary files
             stale.unlink(missing_ok=True)
-    write_atomic(out / "batch.json", json.dumps(identity, indent=1) + "\n")
     if not resuming:
         _remove_old_students(out)
         (out / PROGRESS).unlink(missing_ok=True)
         (out / "manifest.csv").unlink(missing_ok=True)
+    # Only now: while the folder still holds the earlier batch's rows or files, batch.json
+    # must not claim them for this one (an interrupted --force would be resumed from them).
+    write_atomic(out / "batch.json", json.dumps(identity, indent=1) + "\n")
 
     known = _known_rows(out) if resuming else {}
     rows: dict[str, dict] = {}

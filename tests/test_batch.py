@@ -740,6 +740,15 @@ def _outside_path(out: Path) -> None:
         w.writerows(rows)
 
 
+def _no_fingerprint(out: Path) -> None:
+    rows = manifest(out)
+    rows[1]["q3_fingerprint"] = ""
+    with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, MANIFEST_HEADER, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
 def _journal(lines):
     def damage(out: Path) -> None:
         (out / "manifest.csv").unlink()
@@ -749,7 +758,8 @@ def _journal(lines):
 
 DAMAGE = {"manifest with a BOM": _bom, "manifest with semicolons": _semicolons, "manifest not UTF-8": _latin1,
           "manifest without student_id": _no_id_column, "manifest rows cut short": _short_rows,
-          "manifest pointing outside": _outside_path,
+          "manifest pointing outside": _outside_path, "manifest row without a fingerprint": _no_fingerprint,
+          "journal of nested brackets": _journal(["[" * 100_000]),
           "journal of non-objects": _journal(["[1]", '"x"', "3", "null"]),
           "journal of foreign objects": _journal(['{"a": 1}', '{"student_id": 5}',
                                                   '{"student_id": "s1", "question_pdf": 7}']),
@@ -786,6 +796,25 @@ def test_an_unreadable_batch_json_needs_force(tmp_path, capsys, monkeypatch, sec
     assert snapshot(out) == before
     run_here(monkeypatch, DATA / "plain.csv", secrets_dir / "a.key", out, force=True)
     assert outputs(out) == outputs(made)
+
+
+def test_an_interrupted_force_is_not_resumed_as_the_new_batch(tmp_path, capsys, monkeypatch, secrets_dir):
+    """--force over another secret stopped while it clears the earlier batch (a Ctrl-C, a
+    PDF open in a viewer on Windows): batch.json still names the earlier batch, so a rerun
+    without --force refuses instead of taking the earlier students' files as the new ones."""
+    out = tmp_path / "out"
+    run_here(monkeypatch, DATA / "plain.csv", secrets_dir / "a.key", out)
+    identity = (out / "batch.json").read_bytes()
+
+    def stuck(folder):
+        raise PermissionError(13, "Permission denied", str(folder / "students" / "s2.pdf"))
+    monkeypatch.setattr(batch, "_remove_old_students", stuck)
+    with pytest.raises(PermissionError):
+        run_here(monkeypatch, DATA / "plain.csv", secrets_dir / "b.key", out, force=True)
+    assert (out / "batch.json").read_bytes() == identity
+    err = one_line_error(capsys, ["--roster", DATA / "plain.csv", "--secret-file", secrets_dir / "b.key",
+                                  "--out", out])
+    assert "another secret" in err
 
 
 def test_another_id_column_is_refused_without_force(tmp_path, capsys, monkeypatch, secrets_dir):
@@ -847,14 +876,19 @@ def in_group(pgid: int) -> dict[int, str]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; a forkserver on Linux only")
-@pytest.mark.parametrize("when", ["the forkserver starts", "a student is made"])
+@pytest.mark.parametrize("when", ["the forkserver starts", "a student is made", "a student is made, spawned"])
 def test_ctrl_c_during_a_pooled_batch_is_one_line(tmp_path, secrets_dir, when):
     """SIGINT to the whole process group, as a terminal sends it: 'aborted' and exit
     code 1, no traceback from the forkserver (interrupted in its imports, it printed
-    one) or a worker, and no process left behind."""
+    one) or a worker, and no process left behind. "spawned": the pool macOS and Windows
+    get (here by making the batch believe it runs on macOS)."""
     roster = write_roster(tmp_path / "class.csv", [(f"s{i}", f"N{i}") for i in range(40)])  # interrupted long before the end
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "--roster", str(roster), "--secret-file",
+    command = ["-m", "generator"]
+    if when.endswith("spawned"):
+        command = ["-c", "import sys, generator.batch as b; b.sys.platform = 'darwin'; "
+                         "from generator.cli import main; main(sys.argv[1:])"]
+    proc = subprocess.Popen([sys.executable, *command, "--roster", str(roster), "--secret-file",
                              str(secrets_dir / "a.key"), "--out", str(out), "--jobs", "2"],
                             env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
