@@ -113,10 +113,9 @@ def _make_student(task: _Task) -> dict:
     rendered = render_pset(ps, student_name=task.name)
     doc = answers_document(ps, student_id=task.student_id)
     folder = Path(task.out) / "students"
-    names = _student_files(task.stem)
-    files = {"question_pdf": (names["question_pdf"], rendered.question_pdf),
-             "key_pdf": (names["key_pdf"], rendered.key_pdf),
-             "answers_json": (names["answers_json"], dumps(doc).encode("utf-8"))}
+    data = {"question_pdf": rendered.question_pdf, "key_pdf": rendered.key_pdf,
+            "answers_json": dumps(doc).encode("utf-8")}
+    files = {column: (name, data[column]) for column, name in _student_files(task.stem).items()}
     row = {"student_id": task.student_id, "name": task.name, "file_stem": task.stem,
            "variant": ps.variant, "seed_attempt": str(task.attempt),
            "key_pages": str(count_pages(rendered.key_pdf, f"{task.stem}-key.pdf")), "generator_version": __version__,
@@ -191,9 +190,7 @@ def _manifest_rows(out: Path) -> list[dict]:
     try:
         with open(out / "manifest.csv", newline="", encoding="utf-8") as f:
             return list(csv.DictReader(f))
-    except FileNotFoundError:
-        return []
-    except (UnicodeDecodeError, csv.Error):
+    except (FileNotFoundError, UnicodeDecodeError, csv.Error):
         return []
 
 

@@ -9,15 +9,13 @@ contents chunks themselves (kept from the pass that settles their page numbers).
 from __future__ import annotations
 
 import itertools
-import os
-import tempfile
 from pathlib import Path
 
 import typst
 
 from . import fonts, pdfmerge
 from .errors import PsetError
-from .render import FIXED_TIMESTAMP
+from .render import FIXED_TIMESTAMP, new_compiler
 from .typst_text import isolated, text
 
 TITLE = "Answer keys"
@@ -125,19 +123,8 @@ def key_path(out: Path, row: dict) -> Path:
 def write_keys_pdf(out: Path, rows: list[dict]) -> None:
     key_pages = key_page_counts(rows)
     paths = [key_path(out, row) for row in rows]
-    compiler = _compiler()
-    contents = Contents(compiler, rows, key_pages)
+    contents = Contents(new_compiler("make-pset-keys-"), rows, key_pages)
     outline = [("Contents", 0)] + [(bookmark(row), start - 1) for row, start in zip(rows, contents.key_starts)]
     pdfmerge.merge(out / "keys.pdf", itertools.chain(contents.pdfs, paths), outline, title=TITLE,
                    expected_pages=[*contents.chunk_pages, *key_pages])
 
-
-def _compiler() -> typst.Compiler:
-    """A compiler whose root holds nothing a roster can name (#read, #image): a fresh
-    folder, removed once the compiler has it (the contents come from memory), so even a
-    killed batch leaves none behind."""
-    root = tempfile.mkdtemp(prefix="make-pset-keys-")
-    try:
-        return typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
-    finally:
-        os.rmdir(root)

@@ -64,11 +64,16 @@ def document_source(ps: ProblemSet, key: bool, student_name: str | None = None) 
 
 @functools.lru_cache(maxsize=1)
 def _compiler() -> typst.Compiler:
-    root = tempfile.mkdtemp(prefix="make-pset-root-")  # empty: #read() finds nothing of ours
-    # Removed at once: the documents come from memory, so Typst never needs the folder; a
-    # #read() finds nothing, and no process leaves a folder behind (batch workers are
-    # ended, not exited, so a clean-up at exit would not run there; a Ctrl-C while the
-    # fonts load is the finally's).
+    return new_compiler()
+
+
+def new_compiler(prefix: str = "make-pset-root-") -> typst.Compiler:
+    """A compiler whose root is an empty folder: #read() (a name in a roster, say) finds
+    nothing of ours. Removed at once: the documents come from memory, so Typst never
+    needs the folder, and no process leaves one behind (batch workers are ended, not
+    exited, so a clean-up at exit would not run there; a Ctrl-C while the fonts load is
+    the finally's)."""
+    root = tempfile.mkdtemp(prefix=prefix)
     try:
         # No system fonts, only Typst's own and the shipped fallbacks: same glyphs everywhere.
         return typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
