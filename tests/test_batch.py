@@ -875,6 +875,12 @@ def in_group(pgid: int) -> dict[int, str]:
     return found
 
 
+def _ctrl_c_answered() -> None:
+    """The batch's Ctrl-C as at a terminal: a test run in the background of a shell
+    without job control (`pytest &`) passes on SIGINT ignored, and Python keeps it so."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; a forkserver on Linux only")
 @pytest.mark.parametrize("when", ["the forkserver starts", "a student is made", "a student is made, spawned"])
 def test_ctrl_c_during_a_pooled_batch_is_one_line(tmp_path, secrets_dir, when):
@@ -891,7 +897,7 @@ def test_ctrl_c_during_a_pooled_batch_is_one_line(tmp_path, secrets_dir, when):
     proc = subprocess.Popen([sys.executable, *command, "--roster", str(roster), "--secret-file",
                              str(secrets_dir / "a.key"), "--out", str(out), "--jobs", "2"],
                             env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_ctrl_c_answered)
     deadline = time.monotonic() + 60
     try:
         while not (any("forkserver" in c for c in in_group(proc.pid).values()) if when == "the forkserver starts"
