@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -266,10 +267,15 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
         sid = row[id_ix].strip()
         if not sid:
             raise RosterError(f"{where} line {line}: empty student id (column {_show(h.names[id_ix])})")
-        if sid in by_id:
-            raise RosterError(f"{where} line {line}: duplicate student id {_show(sid)} "
-                              f"(also on line {by_id[sid]})")
-        by_id[sid] = line
+        # Canonically equivalent ids (an accent as one code point or two, as macOS and
+        # Windows may write the same name) are one student, whose seed would be ambiguous.
+        same = unicodedata.normalize("NFC", sid)
+        if same in by_id:
+            first, first_sid = by_id[same]
+            how = ("" if first_sid == sid else
+                   ", there with the same characters encoded differently (Unicode normalization)")
+            raise RosterError(f"{where} line {line}: duplicate student id {_show(sid)} (also on line {first}{how})")
+        by_id[same] = (line, sid)
         try:
             stem = file_stem(sid)
         except PsetError as e:

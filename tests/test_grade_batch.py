@@ -87,3 +87,20 @@ def test_one_wrong_cell_carried_through_loses_only_that_cell(batch):
     n_cells = sum(1 for c in key["s1"] if c.startswith("q3b."))
     lost = float(exact["s1"]["q3b"]) - per_cell
     assert lost == pytest.approx(float(exact["s1"]["q3b"]) / n_cells, abs=1e-3)  # grades.csv has 4 decimals
+
+
+def test_an_id_in_another_unicode_normalization_is_the_same_student(tmp_path):
+    """The key has 'José' with é as one code point; a sheet saved on macOS writes it as
+    e + a combining accent: the same student, graded, not unknown and missing."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\nJos\u00e9,J\ns2,S\n", encoding="utf-8")
+    (tmp_path / "course.secret").write_text(hashlib.sha256(b"nfc").hexdigest() + "\n", encoding="ascii")
+    run_batch(BatchRequest(roster, tmp_path / "course.secret", tmp_path / "out", DEFAULT_CONFIG, jobs=1))
+    key = _answers(tmp_path / "out")
+    grades = _grades(tmp_path, [{"student_id": "Jose\u0301", **{c: repr(v) for c, v in key["Jos\u00e9"].items()}}],
+                     "nfd")
+    assert set(grades) == {"Jos\u00e9", "s2"}
+    assert float(grades["Jos\u00e9"]["total"]) >= float(grades["Jos\u00e9"]["possible"]) > 0
+    assert float(grades["s2"]["total"]) == 0
+    report = (tmp_path / "grading-report.txt").read_text(encoding="utf-8")
+    assert "Jose\u0301" not in report   # not listed as unknown

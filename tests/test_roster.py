@@ -140,6 +140,9 @@ BAD = [
     ("no id column", "student,email\nJane,j@x\n", r"line 1: no student id column.*'student', 'email'.*--id-column"),
     ("empty id", "id,name\na,A\n  ,B\n", r"line 3: empty student id \(column 'id'\)"),
     ("duplicate id", "id,name\na,A\nb,B\n a ,C\n", r"line 4: duplicate student id 'a' \(also on line 2\)"),
+    ("duplicate id, other normalization", "id,name\nJos\u00e9,A\nb,B\nJose\u0301,C\n",
+     r"line 4: duplicate student id 'Jose\u0301' \(also on line 2, there with the same characters encoded "
+     r"differently \(Unicode normalization\)\)$"),
     ("blank line", "id,name\na,A\n\nb,B\n", r"line 3: blank line inside the roster"),
     ("whitespace line", "id,name\na,A\n   \nb,B\n", r"line 3: blank line inside the roster"),
     ("empty-fields line", "id,name\na,A\n,\nb,B\n", r"line 3: blank line inside the roster"),

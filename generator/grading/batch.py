@@ -1,7 +1,7 @@
 """grade_batch: a key folder + a submissions CSV -> grades.csv, feedback/, the report,
 and (for a Canvas roster) canvas-import.csv, all next to grades.csv, written atomically.
 
-Rows are matched on ``student_id`` (surrounding spaces ignored). A student in the
+Rows are matched on ``student_id`` (surrounding spaces and Unicode normalization ignored). A student in the
 manifest without a row scores 0 and is listed as missing; a row whose id is not in the
 manifest is listed as unknown and not graded; when an id has several rows the last one
 (the latest form submission) is graded and the others are listed as duplicates. The
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,23 @@ class Summary:
         return "; ".join(parts)
 
 
+def _id_finder(students):
+    """The key's student for a submitted id: the very id, else the one id that is the
+    same text in another Unicode normalization (a form or a spreadsheet on macOS may
+    write an accent as two code points; a roster cannot hold both forms)."""
+    exact = {s.student_id: s for s in students}
+    same: dict[str, list] = {}
+    for s in students:
+        same.setdefault(unicodedata.normalize("NFC", s.student_id), []).append(s)
+
+    def find(sid: str):
+        if sid in exact:
+            return exact[sid]
+        candidates = same.get(unicodedata.normalize("NFC", sid), [])
+        return candidates[0] if len(candidates) == 1 else None
+    return find
+
+
 def grade_batch(key_dir: Path, submissions_csv: Path, cfg: GradingConfig, out_path: Path) -> Summary:
     key = load_key(key_dir)
     subs = read_submissions(submissions_csv)
@@ -57,15 +75,16 @@ def grade_batch(key_dir: Path, submissions_csv: Path, cfg: GradingConfig, out_pa
     out_path.parent.mkdir(parents=True, exist_ok=True)
     summary = Summary(students=len(key.students), blank_id_lines=subs.blank_id_lines)
 
-    by_id = {s.student_id: s for s in key.students}
+    find = _id_finder(key.students)
     chosen: dict[str, dict[str, str]] = {}
     lines: dict[str, list[int]] = {}
     for row in subs.rows:
-        if row.student_id not in by_id:
+        student = find(row.student_id)
+        if student is None:
             summary.unknown.append((row.line, row.student_id))
             continue
-        lines.setdefault(row.student_id, []).append(row.line)
-        chosen[row.student_id] = row.cells  # the last row wins
+        lines.setdefault(student.student_id, []).append(row.line)
+        chosen[student.student_id] = row.cells  # the last row wins
     summary.duplicates = {sid: ls[:-1] for sid, ls in lines.items() if len(ls) > 1}
 
     known_columns = set()
@@ -95,7 +114,7 @@ def grade_batch(key_dir: Path, submissions_csv: Path, cfg: GradingConfig, out_pa
         write_atomic(path, _canvas_csv(grades, key.canvas, cfg.assignment))
         summary.files.append(path)
     report = out_path.parent / REPORT_NAME
-    write_atomic(report, _report(summary, Path(submissions_csv), by_id))
+    write_atomic(report, _report(summary, Path(submissions_csv), {s.student_id: s for s in key.students}))
     summary.files.append(report)
     return summary
 
