@@ -7,7 +7,8 @@ encryption, no incremental updates, and a page tree without inherited attributes
 part is read whole (one at a time), its objects reachable from its pages are renumbered
 by a running base and written straight to the output; its Catalog, Info, Outlines,
 metadata and anything else unreachable from the pages are dropped. Stream data is copied
-byte for byte; references ``N 0 R`` are rewritten only outside strings and comments."""
+byte for byte; references ``N 0 R`` are rewritten only outside strings and comments (a
+comment between a number and a number or R, which could split a reference, is refused)."""
 from __future__ import annotations
 
 import bisect
@@ -105,10 +106,27 @@ def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None
         elif kind == "comment":
             eol = re.compile(rb"[\r\n]").search(data, m.end(), end)
             pos = eol.start() if eol else end
+            if _inside_reference(data, start, m.start(), pos, end):
+                raise _Damaged("a comment between a number and what follows it (it could split a reference, "
+                               "\"5 %...<newline>0 R\", which is not supported)", m.start())
         else:
             pos = _skip_string(data, m.end(), end)
         masked.append(data[last:m.start()] + b"()")
         last = pos
+
+
+_NUMBER_OR_R_AFTER = re.compile(rb"(?:" + _WS + rb"|%[^\r\n]*+)*+[0-9R]")
+
+
+def _inside_reference(data: bytes, start: int, comment: int, after: int, end: int) -> bool:
+    """A comment right after a number and before a number or R: to a reader it is
+    whitespace, so it may sit inside a reference the renumbering would not see. Typst
+    writes no comments inside objects, so refusing these costs nothing real (comments
+    are rare: this runs only for them)."""
+    i = comment - 1
+    while i >= start and data[i] in b"\x00\t\n\x0c\r ":
+        i -= 1
+    return i >= start and 0x30 <= data[i] <= 0x39 and _NUMBER_OR_R_AFTER.match(data, after, end) is not None
 
 
 def _skip_string(data: bytes, pos: int, end: int) -> int:

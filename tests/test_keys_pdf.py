@@ -354,3 +354,18 @@ def test_a_generation_written_with_two_zeros_is_still_a_page(tmp_path):
     assert pdfmerge.merge(tmp_path / "x.pdf", [data], []) == 2
     assert len(PdfReader(tmp_path / "x.pdf", strict=True).pages) == 2
 
+
+
+@pytest.mark.parametrize("contents", [b"4 %c\n0 R", b"4%c\r0\n%d\nR", b"4 0 %c\nR"])
+def test_a_reference_split_by_a_comment_is_refused(tmp_path, contents):
+    """A comment is whitespace to a reader: "4 %c<newline>0 R" refers to object 4. Copied
+    without renumbering, a second part's page would show the first part's contents."""
+    objects = {1: b"<</Type/Catalog/Pages 2 0 R>>",
+               2: b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+               3: b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]/Contents " + contents + b"/Hex<31>%c 1 0 R\n>>",
+               4: stream(b"BT /F1 12 Tf 20 100 Td (first) Tj ET")}
+    with pytest.raises(PsetError, match=r"part 1 .*: cannot merge: .*comment between a number and what follows it"):
+        pdfmerge.merge(tmp_path / "merged.pdf", [make_pdf(objects)], [])
+    assert list(tmp_path.iterdir()) == []
+    objects[3] = objects[3].replace(contents, b"4 0 R")   # a comment elsewhere is fine
+    assert pdfmerge.count_pages(make_pdf(objects)) == 1
