@@ -223,8 +223,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*", default=[100, 1000], help="roster sizes for the both-cores runs")
     ap.add_argument("--jobs", type=int, default=2, help="workers for the --sizes runs [2]")
     ap.add_argument("--serial", type=int, default=50, help="roster size for the --jobs 1 ratio (0: skip)")
-    ap.add_argument("--rounds", type=lambda v: max(int(v), 1), default=3,
-                    help="bare compiles, each between two --jobs 1 batches (the machine's speed drifts) [3]")
+    ap.add_argument("--rounds", type=lambda v: max(int(v), 1), default=5,
+                    help="bare compiles, each between two --jobs 1 batches (the machine's speed drifts) [5]")
     ap.add_argument("--profile", type=int, default=0, help="also profile this many students in one process")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--bare", help=argparse.SUPPRESS)

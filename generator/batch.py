@@ -37,7 +37,7 @@ from .keys_pdf import write_keys_pdf
 from .pdfmerge import count_pages
 from .pset import build_pset
 from .render import render_pset
-from .roster import CANVAS_COLUMNS, Roster, Student, read_roster
+from .roster import CANVAS_COLUMNS, Roster, Student, quoted, read_roster
 from .secret import MAX_ATTEMPTS, read_secret, secret_fingerprint, student_seed
 
 BATCH_FORMAT = "make-pset-batch/1"
@@ -136,8 +136,9 @@ def batch_identity(secret: bytes, roster_path: Path, roster: Roster, config: Con
             "students": len(roster.students)}
 
 
-def _check_identity(out: Path, identity: dict, force: bool) -> bool:
-    """True when DIR already holds this batch's outputs (resume); refuse another batch's."""
+def _check_identity(out: Path, identity: dict, force: bool, ids: list[str] = ()) -> bool:
+    """True when DIR already holds this batch's outputs (resume); refuse another batch's.
+    ids: the roster's student ids, to say what changed when the roster did."""
     path = out / "batch.json"
     if not path.exists():
         if (out / "manifest.csv").exists() or (out / "students").exists():
@@ -159,9 +160,30 @@ def _check_identity(out: Path, identity: dict, force: bool) -> bool:
         if old.get(key) != identity[key]:
             if force:
                 return False
-            raise PsetError(f"{out} holds outputs made with {what}; use --force to overwrite them "
+            change = _roster_change(out, ids) if key == "roster_sha256" else ""
+            raise PsetError(f"{out} holds outputs made with {what}{change}; use --force to overwrite them "
                             "or choose another --out")
     return True
+
+
+def _roster_change(out: Path, ids: list[str]) -> str:
+    """What an instructor wants to know before --force on a roster that gained or lost
+    students: who, and whether everyone else keeps their problem set (their seed comes
+    from the secret and their id alone, unless a collision moved it on)."""
+    rows = _known_rows(out)
+    if not rows:
+        return ""
+    added = [i for i in ids if i not in rows]
+    present = set(ids)
+    removed = [i for i in rows if i not in present]
+
+    def few(which: list[str], verb: str) -> str:
+        shown = ", ".join(quoted(i, 30) for i in which[:3]) + (", ..." if len(which) > 3 else "")
+        return f"{len(which)} student{'s' * (len(which) != 1)} {verb} ({shown})"
+    parts = [few(added, "added")] * bool(added) + [few(removed, "removed")] * bool(removed)
+    keep = all(rows[i]["seed_attempt"] == "0" for i in ids if i in rows)
+    return (f" ({', '.join(parts) or 'the same student ids'}"
+            + ("; the secret is the same, so with --force every student still on the roster keeps their seed)" if keep else ")"))
 
 
 # What a batch writes in DIR besides students/ (and .<name>.<random>.tmp while writing).
@@ -374,7 +396,7 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
     out = req.out
     check_inputs_outside_outputs(out, {"roster": req.roster, "secret file": req.secret_file})
     identity = batch_identity(secret, req.roster, roster, req.config)
-    resuming = _check_identity(out, identity, req.force) if out.exists() else False
+    resuming = _check_identity(out, identity, req.force, list(by_id)) if out.exists() else False
     if req.only and not resuming:  # else it would quietly make the whole class
         raise PsetError(f"--only remakes students of a batch in {out}, and it holds none made with this roster, "
                         "secret and configuration; run without --only")

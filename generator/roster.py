@@ -66,7 +66,7 @@ class Roster:
     skipped: tuple[tuple[int, str], ...] = ()   # (line, why) of rows that are not students
 
 
-def _show(text: str, limit: int = 60) -> str:
+def quoted(text: str, limit: int = 60) -> str:
     """Quote file text for a one-line message: control characters escaped, long text cut."""
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
@@ -85,7 +85,7 @@ def file_stem(student_id: str) -> str:
         raise PsetError("empty student id")
     safe = "".join(ch if ch in _SAFE else "_" for ch in sid).lstrip(".").rstrip(".")
     if not safe:
-        raise PsetError(f"student id {_show(sid)} cannot name a file (it is only dots)")
+        raise PsetError(f"student id {quoted(sid)} cannot name a file (it is only dots)")
     if safe.startswith("-"):
         safe = "_" + safe[1:]
     if safe.split(".")[0].upper() in _RESERVED:
@@ -156,7 +156,7 @@ class _Header:
         return all(n in self.index for n in names)
 
     def shown(self) -> str:
-        cols = ", ".join(_show(h, 30) for h in self.names[:12])
+        cols = ", ".join(quoted(h, 30) for h in self.names[:12])
         return cols + (f", ... ({len(self.names)} columns)" if len(self.names) > 12 else "")
 
     def column(self, name: str, option: str | None = None) -> int:
@@ -165,10 +165,10 @@ class _Header:
         exact = [i for i, h in enumerate(self.names) if h == name.strip()] if option else []
         hits = exact or self.index.get(name.strip().casefold(), [])
         if not hits:
-            raise RosterError(f"{self.where} line 1: no column named {_show(name)} ({option}); "
+            raise RosterError(f"{self.where} line 1: no column named {quoted(name)} ({option}); "
                               f"the header is {self.shown()}")
         if len(hits) > 1:
-            raise RosterError(f"{self.where} line 1: {len(hits)} columns are named {_show(name)} "
+            raise RosterError(f"{self.where} line 1: {len(hits)} columns are named {quoted(name)} "
                               f"(columns {', '.join(str(i + 1) for i in hits)}); rename all but one")
         return hits[0]
 
@@ -210,7 +210,7 @@ def _skip_reason(kind: str, h: _Header, row: list[str], first_student_seen: bool
             return "Canvas test student"
     role = get("role", "") if kind == "gradescope" else ""
     if role and role.casefold() != "student":
-        return f"Gradescope role {_show(role)}"
+        return f"Gradescope role {quoted(role)}"
     return None
 
 
@@ -266,7 +266,7 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
     for line, row in body:
         sid = row[id_ix].strip()
         if not sid:
-            raise RosterError(f"{where} line {line}: empty student id (column {_show(h.names[id_ix])})")
+            raise RosterError(f"{where} line {line}: empty student id (column {quoted(h.names[id_ix])})")
         # Canonically equivalent ids (an accent as one code point or two, as macOS and
         # Windows may write the same name) are one student, whose seed would be ambiguous.
         same = unicodedata.normalize("NFC", sid)
@@ -274,7 +274,7 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
             first, first_sid = by_id[same]
             how = ("" if first_sid == sid else
                    ", there with the same characters encoded differently (Unicode normalization)")
-            raise RosterError(f"{where} line {line}: duplicate student id {_show(sid)} (also on line {first}{how})")
+            raise RosterError(f"{where} line {line}: duplicate student id {quoted(sid)} (also on line {first}{how})")
         by_id[same] = (line, sid)
         try:
             stem = file_stem(sid)
@@ -284,7 +284,7 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
         if other:
             clash = (f"the same file name {stem!r}" if stem == other[2] else
                      f"file names that differ only in case ({stem!r}, {other[2]!r}), which clash on Windows and macOS")
-            raise RosterError(f"{where} line {line}: ids {_show(sid)} and {_show(other[1])} (line "
+            raise RosterError(f"{where} line {line}: ids {quoted(sid)} and {quoted(other[1])} (line "
                               f"{other[0]}) give {clash}")
         by_stem[stem.casefold()] = (line, sid, stem)
         parts = [row[i] for i in name_ix if row[i].strip()]

@@ -456,6 +456,28 @@ def test_seeds_come_from_the_secret_same_secret_same_seeds(tmp_path, kind_runs, 
     assert [answers(first, r)["seed"] for r in manifest(first)] == [student_seed(secret, i) for i in ("s1", "s2", "s3")]
 
 
+def test_a_changed_roster_is_refused_with_who_changed(tmp_path, capsys, secrets_dir):
+    """The refusal says who was added or removed, and whether --force keeps everyone's
+    seed: not when a student's seed was moved on by a collision (--force starts over)."""
+    out = tmp_path / "out"
+    batch.run_batch(batch.BatchRequest(write_roster(tmp_path / "a.csv", [("a1", "A"), ("b2", "B")]),
+                                       secrets_dir / "a.key", out, generator.config.DEFAULT_CONFIG, jobs=1))
+    fewer = write_roster(tmp_path / "b.csv", [("a1", "A")])
+    args = ["--roster", fewer, "--secret-file", secrets_dir / "a.key", "--out", out]
+    assert "another roster (1 student removed ('b2'); the secret is the same, so with --force every student " \
+           "still on the roster keeps their seed)" in one_line_error(capsys, args)
+    text = (out / "manifest.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    rows[0]["seed_attempt"] = "1"          # a1's seed was moved on by a collision
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    (out / "manifest.csv").write_text(buf.getvalue(), encoding="utf-8")
+    err = one_line_error(capsys, args)
+    assert "another roster (1 student removed ('b2')); use --force" in err
+
+
 def test_another_secret_or_roster_is_refused_without_force(tmp_path, capsys, kind_runs, secrets_dir):
     made, _ = kind_runs("gradescope_first_last.csv")
     out = tmp_path / "out"
@@ -468,7 +490,8 @@ def test_another_secret_or_roster_is_refused_without_force(tmp_path, capsys, kin
     longer.write_text(roster.read_text(encoding="utf-8") + "Alan,Turing,S0012348,at@example.edu,Student,B\n",
                       encoding="utf-8")
     err = one_line_error(capsys, ["--roster", longer, "--secret-file", secrets_dir / "a.key", "--out", out])
-    assert "another roster" in err
+    assert "another roster (1 student added ('S0012348'); the secret is the same, so with --force every student " \
+           "still on the roster keeps their seed)" in err
     assert snapshot(out) == before
     old_seeds = {r["student_id"]: answers(out, r)["seed"] for r in manifest(out)}
 
