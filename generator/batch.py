@@ -25,6 +25,7 @@ import re
 import signal
 import sys
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -154,36 +155,59 @@ def _check_identity(out: Path, identity: dict, force: bool, ids: list[str] = ())
         if force:
             return False
         raise PsetError(f"{path} is unreadable; use --force to start this folder afresh")
-    for key, what in (("secret_fingerprint", "another secret"), ("roster_sha256", "another roster"),
-                      ("id_column", "another id column"), ("config_sha256", "another configuration"),
-                      ("generator_version", "another make-pset version")):
-        if old.get(key) != identity[key]:
-            if force:
-                return False
-            change = _roster_change(out, ids) if key == "roster_sha256" else ""
-            raise PsetError(f"{out} holds outputs made with {what}{change}; use --force to overwrite them "
-                            "or choose another --out")
-    return True
+    differ = [(key, what) for key, what in IDENTITY_FIELDS if old.get(key) != identity[key]]
+    if not differ:
+        return True
+    if force:
+        return False
+    whats = [what for _, what in differ]
+    made_with = ", ".join(whats[:-1]) + " and " + whats[-1] if len(whats) > 1 else whats[0]
+    change = _roster_change(out, ids, old, only_roster=len(differ) == 1) if "roster_sha256" in dict(differ) else ""
+    raise PsetError(f"{out} holds outputs made with {made_with}{change}; use --force to overwrite them "
+                    "or choose another --out")
 
 
-def _roster_change(out: Path, ids: list[str]) -> str:
+IDENTITY_FIELDS = (("secret_fingerprint", "another secret"), ("roster_sha256", "another roster"),
+                   ("id_column", "another id column"), ("config_sha256", "another configuration"),
+                   ("generator_version", "another make-pset version"))
+
+
+def _roster_change(out: Path, ids: list[str], old: dict, only_roster: bool) -> str:
     """What an instructor wants to know before --force on a roster that gained or lost
-    students: who, and whether everyone else keeps their problem set (their seed comes
-    from the secret and their id alone, unless a collision moved it on)."""
+    students (a late enrolment, a drop): who, and whether everyone else keeps their
+    numbers. A seed comes from the secret and the id's exact characters (so an id
+    re-saved in another Unicode normalization gets another), or moves on after a
+    collision."""
     rows = _known_rows(out)
     if not rows:
         return ""
-    added = [i for i in ids if i not in rows]
-    present = set(ids)
-    removed = [i for i in rows if i not in present]
+    now = {unicodedata.normalize("NFC", i): i for i in ids}
+    before = {unicodedata.normalize("NFC", i): i for i in rows}
+    recoded = [i for k, i in now.items() if k in before and before[k] != i]
+    kept = [i for k, i in now.items() if before.get(k) == i]
+    added = [i for k, i in now.items() if k not in before]
+    removed = [i for k, i in before.items() if k not in now]
 
-    def few(which: list[str], verb: str) -> str:
-        shown = ", ".join(quoted(i, 30) for i in which[:3]) + (", ..." if len(which) > 3 else "")
-        return f"{len(which)} student{'s' * (len(which) != 1)} {verb} ({shown})"
-    parts = [few(added, "added")] * bool(added) + [few(removed, "removed")] * bool(removed)
-    keep = all(rows[i]["seed_attempt"] == "0" for i in ids if i in rows)
-    return (f" ({', '.join(parts) or 'the same student ids'}"
-            + ("; the secret is the same, so with --force every student still on the roster keeps their seed)" if keep else ")"))
+    def few(which: list[str], show=lambda i: quoted(i, 30)) -> str:
+        return ", ".join(show(i) for i in which[:3]) + (", ..." if len(which) > 3 else "")
+
+    def count(n: int) -> str:
+        return f"{n} student{'s' * (n != 1)}"
+    parts = []
+    total = old.get("students")
+    if isinstance(total, int) and len(rows) < total:  # an interrupted batch: "added" would be most of the class
+        parts.append(f"the earlier batch had made {len(rows)} of its {total} students")
+    elif added:
+        parts.append(f"{count(len(added))} added ({few(added)})")
+    if removed:
+        parts.append(f"{count(len(removed))} removed ({few(removed)})")
+    if recoded:
+        parts.append(f"{count(len(recoded))} with the id now in another Unicode normalization, which changes "
+                     f"the seed ({few(recoded, lambda i: ascii(i)[:40])})")
+    keep = only_roster and kept and not recoded and all(rows[i]["seed_attempt"] == "0" for i in kept)
+    return (f" ({'; '.join(parts) or 'the same student ids'}"
+            + ("; secret, configuration and version are the same, so with --force every student still on the "
+               "roster keeps their numbers)" if keep else ")"))
 
 
 # What a batch writes in DIR besides students/ (and .<name>.<random>.tmp while writing).

@@ -79,6 +79,7 @@ def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None
     """From pos: references and masked text (strings blanked) up to the stream/endobj
     keyword (or end)."""
     start, refs, masked, last = pos, [], [], pos
+    comments = _Comments(data, start)
     while True:
         m = _TOKENS.search(data, pos, end)
         if m is None:
@@ -106,7 +107,7 @@ def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None
         elif kind == "comment":
             eol = re.compile(rb"[\r\n]").search(data, m.end(), end)
             pos = eol.start() if eol else end
-            if _inside_reference(data, start, m.start(), pos, end):
+            if comments.split_reference(m.start(), pos, end):
                 raise _Damaged("a comment between a number and what follows it (it could split a reference, "
                                "\"5 %...<newline>0 R\", which is not supported)", m.start())
         else:
@@ -115,18 +116,42 @@ def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None
         last = pos
 
 
-_NUMBER_OR_R_AFTER = re.compile(rb"(?:" + _WS + rb"|%[^\r\n]*+)*+[0-9R]")
+_NUMBER_OR_R_NEXT = re.compile(_WS + rb"*+[0-9R]")
+_WS_BYTES = b"\x00\t\n\x0c\r "
+_DELIMITERS = b"()<>[]{}"
 
 
-def _inside_reference(data: bytes, start: int, comment: int, after: int, end: int) -> bool:
-    """A comment right after a number and before a number or R: to a reader it is
-    whitespace, so it may sit inside a reference the renumbering would not see. Typst
-    writes no comments inside objects, so refusing these costs nothing real (comments
-    are rare: this runs only for them)."""
-    i = comment - 1
-    while i >= start and data[i] in b"\x00\t\n\x0c\r ":
-        i -= 1
-    return i >= start and 0x30 <= data[i] <= 0x39 and _NUMBER_OR_R_AFTER.match(data, after, end) is not None
+class _Comments:
+    """Refuses a comment right after a number and before a number or R (other comments
+    between them allowed): to a reader it is whitespace, so it may sit inside a reference
+    ("5 %c<newline>0 R") that the renumbering would not see. Typst writes no comments
+    inside objects, so this costs real keys nothing. Linear: each comment looks back only
+    to the one before it (and takes on its verdict when nothing else lies between them)
+    and forward only to the next token."""
+
+    def __init__(self, data: bytes, start: int) -> None:
+        self.data, self.start = data, start
+        self.after_number, self.last_end = False, -1   # the previous comment's verdict and end
+
+    def split_reference(self, comment: int, after: int, end: int) -> bool:
+        data, i = self.data, comment - 1
+        while i >= self.start and data[i] in _WS_BYTES:
+            i -= 1
+        if i < self.last_end:          # only whitespace since the previous comment (or none)
+            after_number = self.after_number and i >= self.start
+        else:
+            after_number = self._number_ends_at(i)
+        self.after_number, self.last_end = after_number, after
+        return after_number and _NUMBER_OR_R_NEXT.match(data, after, end) is not None
+
+    def _number_ends_at(self, i: int) -> bool:
+        """A whole unsigned number token ends at i (not /F1's digit, nor 1.5's)."""
+        data = self.data
+        if i < self.start or not 0x30 <= data[i] <= 0x39:
+            return False
+        while i >= self.start and 0x30 <= data[i] <= 0x39:
+            i -= 1
+        return i < self.start or data[i] in _WS_BYTES or data[i] in _DELIMITERS
 
 
 def _skip_string(data: bytes, pos: int, end: int) -> int:

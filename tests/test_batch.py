@@ -457,25 +457,41 @@ def test_seeds_come_from_the_secret_same_secret_same_seeds(tmp_path, kind_runs, 
 
 
 def test_a_changed_roster_is_refused_with_who_changed(tmp_path, capsys, secrets_dir):
-    """The refusal says who was added or removed, and whether --force keeps everyone's
-    seed: not when a student's seed was moved on by a collision (--force starts over)."""
+    """The refusal says who was added or removed, and promises that --force keeps
+    everyone's numbers only when it does: not with another configuration too, nor for a
+    student whose seed a collision had moved on, nor for an id re-saved in another
+    Unicode normalization (the seed comes from its exact characters)."""
     out = tmp_path / "out"
-    batch.run_batch(batch.BatchRequest(write_roster(tmp_path / "a.csv", [("a1", "A"), ("b2", "B")]),
+    batch.run_batch(batch.BatchRequest(write_roster(tmp_path / "a.csv", [("a1", "A"), ("Jos\u00e9", "J")]),
                                        secrets_dir / "a.key", out, generator.config.DEFAULT_CONFIG, jobs=1))
+    key = ["--secret-file", secrets_dir / "a.key", "--out", out]
     fewer = write_roster(tmp_path / "b.csv", [("a1", "A")])
-    args = ["--roster", fewer, "--secret-file", secrets_dir / "a.key", "--out", out]
-    assert "another roster (1 student removed ('b2'); the secret is the same, so with --force every student " \
-           "still on the roster keeps their seed)" in one_line_error(capsys, args)
-    text = (out / "manifest.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    assert "another roster (1 student removed ('Jos\u00e9'); secret, configuration and version are the same, so " \
+           "with --force every student still on the roster keeps their numbers); use --force" \
+           in one_line_error(capsys, ["--roster", fewer, *key])
+    config = tmp_path / "course.toml"
+    config.write_text('[course]\nname = "Another course"\n', encoding="utf-8")
+    assert "made with another roster and another configuration (1 student removed ('Jos\u00e9')); use --force" \
+           in one_line_error(capsys, ["--roster", fewer, "--config", config, *key])
+    recoded = write_roster(tmp_path / "c.csv", [("a1", "A"), ("Jose\u0301", "J"), ("c3", "C")])
+    assert "another roster (1 student added ('c3'); 1 student with the id now in another Unicode normalization, " \
+           "which changes the seed ('Jose\\u0301')); use --force" in one_line_error(capsys, ["--roster", recoded, *key])
+
+    rows = list(csv.DictReader(io.StringIO((out / "manifest.csv").read_text(encoding="utf-8"))))
     rows[0]["seed_attempt"] = "1"          # a1's seed was moved on by a collision
     buf = io.StringIO()
     w = csv.DictWriter(buf, list(rows[0]), lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     (out / "manifest.csv").write_text(buf.getvalue(), encoding="utf-8")
-    err = one_line_error(capsys, args)
-    assert "another roster (1 student removed ('b2')); use --force" in err
+    assert "another roster (1 student removed ('Jos\u00e9')); use --force" \
+           in one_line_error(capsys, ["--roster", fewer, *key])
+    # An interrupted batch (one student of two in the journal): not "1 added" for the rest.
+    (out / "manifest.csv").unlink()
+    (out / batch.PROGRESS).write_text(json.dumps(rows[0]) + "\n", encoding="utf-8")
+    more = write_roster(tmp_path / "d.csv", [("a1", "A"), ("Jos\u00e9", "J"), ("c3", "C")])
+    assert "another roster (the earlier batch had made 1 of its 2 students); use --force" \
+           in one_line_error(capsys, ["--roster", more, *key])
 
 
 def test_another_secret_or_roster_is_refused_without_force(tmp_path, capsys, kind_runs, secrets_dir):
@@ -490,8 +506,8 @@ def test_another_secret_or_roster_is_refused_without_force(tmp_path, capsys, kin
     longer.write_text(roster.read_text(encoding="utf-8") + "Alan,Turing,S0012348,at@example.edu,Student,B\n",
                       encoding="utf-8")
     err = one_line_error(capsys, ["--roster", longer, "--secret-file", secrets_dir / "a.key", "--out", out])
-    assert "another roster (1 student added ('S0012348'); the secret is the same, so with --force every student " \
-           "still on the roster keeps their seed)" in err
+    assert "another roster (1 student added ('S0012348'); secret, configuration and version are the same, so " \
+           "with --force every student still on the roster keeps their numbers)" in err
     assert snapshot(out) == before
     old_seeds = {r["student_id"]: answers(out, r)["seed"] for r in manifest(out)}
 

@@ -367,5 +367,8 @@ def test_a_reference_split_by_a_comment_is_refused(tmp_path, contents):
     with pytest.raises(PsetError, match=r"part 1 .*: cannot merge: .*comment between a number and what follows it"):
         pdfmerge.merge(tmp_path / "merged.pdf", [make_pdf(objects)], [])
     assert list(tmp_path.iterdir()) == []
-    objects[3] = objects[3].replace(contents, b"4 0 R")   # a comment elsewhere is fine
-    assert pdfmerge.count_pages(make_pdf(objects)) == 1
+    for fine in (b"4 0 R", b"4 0 R/Font<</F1 %font 1\n5 0 R>>", b"4 0 R/K[3 0 R %p2\n%x\n6 0 R]",
+                 b"4 0 R/N 1.5 %c\n0"):  # comments after a name, an R (whatever they say), a real
+        objects[3] = b"<</Type/Page/Parent 2 0 R/Contents " + fine + b">>"
+        objects[5] = objects[6] = b"<<>>"
+        assert pdfmerge.count_pages(make_pdf(objects)) == 1
