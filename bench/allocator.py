@@ -1,4 +1,4 @@
-"""Which malloc this process runs with, for the benches' figures (see README: glibc's
+"""Which malloc this process runs with, for the benches' figures (see docs/performance.md: glibc's
 malloc slows a long Typst run down; jemalloc, when preloaded, does not)."""
 from pathlib import Path
 

@@ -7,7 +7,7 @@ Reports CPU time (one core). "Bare" is typst.compile of the very files make-pset
 Typst (the document in parts, chunks.py), students in the same order; for reference it
 also times the same documents as one standalone source each, which is what the part
 files save. Each of the three is timed in a fresh process of its own, after the same
-warm-up: a process slows down as it keeps typesetting (glibc's malloc, see README), so
+warm-up: a process slows down as it keeps typesetting (glibc's malloc, see docs/performance.md), so
 timing one after another in one process would favour the first. The three alternate for
 ROUNDS rounds and the medians count: this machine's speed drifts by 10% from one minute
 to the next. (The batch typesets at most batch.WORKER_STUDENTS = 50 students per process

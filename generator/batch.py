@@ -297,7 +297,7 @@ def _remove_old_students(out: Path) -> None:
 
 # On Linux each worker is replaced by a fresh one after this many students: a process
 # that keeps typesetting slows down (glibc's malloc under Typst's allocations: 114 ->
-# 140 ms per student over 150 students in one process, see README), and a new worker
+# 140 ms per student over 150 students in one process, see docs/performance.md), and a new worker
 # from the forkserver costs a few hundred ms. 1,000 students on 2 cores: 91 s never
 # replaced, 87 s every 25, 84 s every 50, 83 s every 100.
 WORKER_STUDENTS = 50
