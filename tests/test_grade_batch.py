@@ -1,6 +1,7 @@
 """grade-pset on a real roster batch: submissions built from the batch's answers.csv."""
 import csv
 import hashlib
+import json
 import random
 
 import pytest
@@ -104,3 +105,24 @@ def test_an_id_in_another_unicode_normalization_is_the_same_student(tmp_path):
     assert float(grades["s2"]["total"]) == 0
     report = (tmp_path / "grading-report.txt").read_text(encoding="utf-8")
     assert "Jose\u0301" not in report   # not listed as unknown
+
+
+def test_an_id_matching_two_key_ids_but_for_normalization_is_unknown_and_says_why(tmp_path):
+    """A key from before rosters refused such ids holds one id in two normalizations: a
+    sheet that writes it a third way cannot be told apart, so it is not graded, and the
+    report shows its code points instead of an id that looks like both."""
+    precomposed, decomposed, third = "\u1e69x", "s\u0323\u0307x", "s\u0307\u0323x"   # all NFC "ṩx"
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"id,name\n{precomposed},P\nb2,B\n", encoding="utf-8")
+    (tmp_path / "course.secret").write_text(hashlib.sha256(b"nfc").hexdigest() + "\n", encoding="ascii")
+    run_batch(BatchRequest(roster, tmp_path / "course.secret", tmp_path / "out", DEFAULT_CONFIG, jobs=1))
+    for name, old, new in (("manifest.csv", "\nb2,", f"\n{decomposed},"),   # b2 becomes the other form
+                           ("answers.jsonl", '"b2"', json.dumps(decomposed))):
+        path = tmp_path / "out" / name
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    cells = {c: repr(v) for c, v in _answers(tmp_path / "out")[precomposed].items()}
+    grades = _grades(tmp_path, [{"student_id": third, **cells}], "ambiguous")
+    assert float(grades[precomposed]["total"]) == float(grades[decomposed]["total"]) == 0
+    report = (tmp_path / "grading-report.txt").read_text(encoding="utf-8")
+    assert (f"{third!r} 's\\u0307\\u0323x', the same text as 2 students' ids in other Unicode normalizations "
+            "('\\u1e69x', 's\\u0323\\u0307x'): write it exactly as one of them") in report

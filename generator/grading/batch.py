@@ -150,6 +150,16 @@ def _canvas_csv(grades, canvas: dict[str, dict[str, str]], assignment: str) -> s
     return _csv(rows)
 
 
+def _why_unknown(sid: str, by_id: dict[str, KeyStudent]) -> str:
+    """An id that is no key's but the same text as several (a key from before rosters
+    refused such ids): which ones, their code points shown, as they look alike."""
+    same = [k for k in by_id if unicodedata.normalize("NFC", k) == unicodedata.normalize("NFC", sid)]
+    if len(same) < 2:
+        return ""
+    return (f" {ascii(sid)}, the same text as {len(same)} students' ids in other Unicode normalizations "
+            f"({', '.join(ascii(k) for k in same)}): write it exactly as one of them")
+
+
 def _report(summary: Summary, submissions: Path, by_id: dict[str, KeyStudent]) -> str:
     out = [f"grade-pset report for {submissions.name}", summary.line(), ""]
 
@@ -157,7 +167,8 @@ def _report(summary: Summary, submissions: Path, by_id: dict[str, KeyStudent]) -
         out.extend([f"{title}: {len(items)}"] + [f"  {i}" for i in items] + [""])
 
     section("missing (no row; scored 0)", [f"{sid}  {by_id[sid].name}" for sid in summary.missing])
-    section("unknown student ids (not graded)", [f"line {line}: {sid!r}" for line, sid in summary.unknown])
+    section("unknown student ids (not graded)", [f"line {line}: {sid!r}{_why_unknown(sid, by_id)}"
+                                                 for line, sid in summary.unknown])
     section("duplicate rows (the last row of each id was graded; these were not)",
             [f"{sid}: line {', '.join(map(str, ls))}" for sid, ls in summary.duplicates.items()])
     section("rows without a student_id (skipped)", [f"line {n}" for n in summary.blank_id_lines])
