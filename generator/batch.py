@@ -195,7 +195,8 @@ def _roster_change(out: Path, ids: list[str], old: dict, only_roster: bool) -> s
         return f"{n} student{'s' * (n != 1)}"
     parts = []
     total = old.get("students")
-    if isinstance(total, int) and len(rows) < total:  # an interrupted batch: "added" would be most of the class
+    complete = not (type(total) is int and len(rows) < total <= 10 ** 7)
+    if not complete:  # an interrupted batch: "added" would be most of the class
         parts.append(f"the earlier batch had made {len(rows)} of its {total} students")
     elif added:
         parts.append(f"{count(len(added))} added ({few(added)})")
@@ -205,9 +206,11 @@ def _roster_change(out: Path, ids: list[str], old: dict, only_roster: bool) -> s
         parts.append(f"{count(len(recoded))} with the id now in another Unicode normalization, which changes "
                      f"the seed ({few(recoded, lambda i: ascii(i)[:40])})")
     keep = only_roster and kept and not recoded and all(rows[i]["seed_attempt"] == "0" for i in kept)
+    # Collisions are settled in id order: a student made now could take a kept one's numbers first.
+    unless = " unless a student made now drew the very same Question 3 numbers" if added or not complete else ""
     return (f" ({'; '.join(parts) or 'the same student ids'}"
             + ("; secret, configuration and version are the same, so with --force every student still on the "
-               "roster keeps their numbers)" if keep else ")"))
+               f"roster keeps their numbers{unless})" if keep else ")"))
 
 
 # What a batch writes in DIR besides students/ (and .<name>.<random>.tmp while writing).

@@ -7,8 +7,10 @@ encryption, no incremental updates, and a page tree without inherited attributes
 part is read whole (one at a time), its objects reachable from its pages are renumbered
 by a running base and written straight to the output; its Catalog, Info, Outlines,
 metadata and anything else unreachable from the pages are dropped. Stream data is copied
-byte for byte; references ``N 0 R`` are rewritten only outside strings and comments (a
-comment between a number and a number or R, which could split a reference, is refused)."""
+byte for byte; references ``N 0 R`` are rewritten only outside strings and comments.
+What a reader could take for a reference the renumbering does not see is refused: a
+comment between a number and a number or R, a signed reference (``+7 0 R``), a vertical
+tab outside strings."""
 from __future__ import annotations
 
 import bisect
@@ -31,8 +33,10 @@ _AT_TOKEN = rb"(?<![^\x00\t\n\x0c\r ()<>\[\]{}%])"   # after whitespace or a del
 # engine skip the bytes no token starts with before trying any alternative (measured:
 # half the time on the /W arrays of font dictionaries, mostly numbers).
 _TOKENS = re.compile(
-    rb"(?=[<(%0-9se])(?:(?P<dict><<)|(?P<hex><)|(?P<str>\()|(?P<comment>%)|" + _AT_TOKEN
+    rb"(?=[<(%0-9se+\x0b-])(?:(?P<dict><<)|(?P<hex><)|(?P<str>\()|(?P<comment>%)|(?P<vt>\x0b)|" + _AT_TOKEN
     + rb"(?:(?P<ref>(?P<num>\d++)" + _WS + rb"++(?P<gen>\d++)" + _WS + rb"++R)(?!" + _REGULAR + rb")"
+    # "+7 0 R" (or "7 +0 R") is a reference to a reader too: refused, not left unrenumbered
+    + rb"|(?P<signed>[+-]\d++" + _WS + rb"++(?:[+-]?\d++" + _WS + rb"++)?R)(?!" + _REGULAR + rb")"
     + rb"|(?P<stream>stream(?:\r\n|\n))"
     + rb"|(?P<endobj>endobj)(?!" + _REGULAR + rb")))")
 _STRING_SPECIAL = re.compile(rb"[()\\]")
@@ -92,6 +96,10 @@ def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None
         if kind == "dict":
             pos = m.end()
             continue
+        if kind == "vt":  # no PDF whitespace, but some readers take it for one ("7<VT>0 R")
+            raise _Damaged("a vertical tab outside a string", m.start())
+        if kind == "signed":
+            raise _Damaged("a reference with a sign (\"+7 0 R\"), which is not supported", m.start())
         if kind == "ref":
             try:  # not _int: this runs for every reference, and a long number is only "missing"
                 refs.append((m.start() - start, m.end() - start, int(m.group("num")), int(m.group("gen"))))
@@ -116,7 +124,7 @@ def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None
         last = pos
 
 
-_NUMBER_OR_R_NEXT = re.compile(_WS + rb"*+[0-9R]")
+_NUMBER_OR_R_NEXT = re.compile(_WS + rb"*+[0-9R+-]")
 _WS_BYTES = b"\x00\t\n\x0c\r "
 _DELIMITERS = b"()<>[]{}"
 
@@ -145,11 +153,13 @@ class _Comments:
         return after_number and _NUMBER_OR_R_NEXT.match(data, after, end) is not None
 
     def _number_ends_at(self, i: int) -> bool:
-        """A whole unsigned number token ends at i (not /F1's digit, nor 1.5's)."""
+        """A whole integer token ends at i (not /F1's digit, nor 1.5's)."""
         data = self.data
         if i < self.start or not 0x30 <= data[i] <= 0x39:
             return False
         while i >= self.start and 0x30 <= data[i] <= 0x39:
+            i -= 1
+        if i >= self.start and data[i] in b"+-":
             i -= 1
         return i < self.start or data[i] in _WS_BYTES or data[i] in _DELIMITERS
 

@@ -492,6 +492,11 @@ def test_a_changed_roster_is_refused_with_who_changed(tmp_path, capsys, secrets_
     more = write_roster(tmp_path / "d.csv", [("a1", "A"), ("Jos\u00e9", "J"), ("c3", "C")])
     assert "another roster (the earlier batch had made 1 of its 2 students); use --force" \
            in one_line_error(capsys, ["--roster", more, *key])
+    identity = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    for damaged in (10 ** 4000, "2", True, -1):        # batch.json edited by hand: no traceback, no huge number
+        (out / "batch.json").write_text(json.dumps({**identity, "students": damaged}), encoding="utf-8")
+        assert "another roster (2 students added ('Jos\u00e9', 'c3')); use --force" \
+               in one_line_error(capsys, ["--roster", more, *key])
 
 
 def test_another_secret_or_roster_is_refused_without_force(tmp_path, capsys, kind_runs, secrets_dir):
@@ -507,7 +512,8 @@ def test_another_secret_or_roster_is_refused_without_force(tmp_path, capsys, kin
                       encoding="utf-8")
     err = one_line_error(capsys, ["--roster", longer, "--secret-file", secrets_dir / "a.key", "--out", out])
     assert "another roster (1 student added ('S0012348'); secret, configuration and version are the same, so " \
-           "with --force every student still on the roster keeps their numbers)" in err
+           "with --force every student still on the roster keeps their numbers unless a student made now drew " \
+           "the very same Question 3 numbers)" in err
     assert snapshot(out) == before
     old_seeds = {r["student_id"]: answers(out, r)["seed"] for r in manifest(out)}
 

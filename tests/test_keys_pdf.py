@@ -356,19 +356,27 @@ def test_a_generation_written_with_two_zeros_is_still_a_page(tmp_path):
 
 
 
-@pytest.mark.parametrize("contents", [b"4 %c\n0 R", b"4%c\r0\n%d\nR", b"4 0 %c\nR"])
-def test_a_reference_split_by_a_comment_is_refused(tmp_path, contents):
-    """A comment is whitespace to a reader: "4 %c<newline>0 R" refers to object 4. Copied
-    without renumbering, a second part's page would show the first part's contents."""
+COMMENT = "comment between a number and what follows it"
+
+
+@pytest.mark.parametrize("contents,problem", [
+    (b"4 %c\n0 R", COMMENT), (b"4%c\r0\n%d\nR", COMMENT), (b"4 0 %c\nR", COMMENT), (b"+4 %c\n0 R", COMMENT),
+    (b"4 %c\n+0 R", COMMENT), (b"+4 0 R", "reference with a sign"), (b"4 -0 R", "reference with a sign"),
+    (b"4\x0b0 R", "vertical tab outside a string")])
+def test_a_reference_a_reader_sees_but_the_renumbering_would_not_is_refused(tmp_path, contents, problem):
+    """A comment is whitespace to a reader: "4 %c<newline>0 R" refers to object 4, and so
+    does "+4 0 R" (and, to some readers, "4<VT>0 R"). Copied without renumbering, a
+    second part's page would show the first part's contents."""
     objects = {1: b"<</Type/Catalog/Pages 2 0 R>>",
                2: b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
                3: b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]/Contents " + contents + b"/Hex<31>%c 1 0 R\n>>",
                4: stream(b"BT /F1 12 Tf 20 100 Td (first) Tj ET")}
-    with pytest.raises(PsetError, match=r"part 1 .*: cannot merge: .*comment between a number and what follows it"):
+    with pytest.raises(PsetError, match=r"part 1 .*: cannot merge: .*" + problem):
         pdfmerge.merge(tmp_path / "merged.pdf", [make_pdf(objects)], [])
     assert list(tmp_path.iterdir()) == []
     for fine in (b"4 0 R", b"4 0 R/Font<</F1 %font 1\n5 0 R>>", b"4 0 R/K[3 0 R %p2\n%x\n6 0 R]",
-                 b"4 0 R/N 1.5 %c\n0"):  # comments after a name, an R (whatever they say), a real
+                 b"4 0 R/N 1.5 %c\n0", b"4 0 R/A[-1 +2 3]/S(\x0b)"):  # comments after a name, an R
+        # (whatever they say), a real; signed numbers that are no reference; a vertical tab in a string
         objects[3] = b"<</Type/Page/Parent 2 0 R/Contents " + fine + b">>"
         objects[5] = objects[6] = b"<<>>"
         assert pdfmerge.count_pages(make_pdf(objects)) == 1

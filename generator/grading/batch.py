@@ -150,10 +150,11 @@ def _canvas_csv(grades, canvas: dict[str, dict[str, str]], assignment: str) -> s
     return _csv(rows)
 
 
-def _why_unknown(sid: str, by_id: dict[str, KeyStudent]) -> str:
+def _why_unknown(sid: str, by_text: dict[str, list[str]]) -> str:
     """An id that is no key's but the same text as several (a key from before rosters
-    refused such ids): which ones, their code points shown, as they look alike."""
-    same = [k for k in by_id if unicodedata.normalize("NFC", k) == unicodedata.normalize("NFC", sid)]
+    refused such ids): which ones, their code points shown, as they look alike.
+    by_text: the key's ids by their NFC form."""
+    same = by_text.get(unicodedata.normalize("NFC", sid), [])
     if len(same) < 2:
         return ""
     return (f" {ascii(sid)}, the same text as {len(same)} students' ids in other Unicode normalizations "
@@ -167,7 +168,10 @@ def _report(summary: Summary, submissions: Path, by_id: dict[str, KeyStudent]) -
         out.extend([f"{title}: {len(items)}"] + [f"  {i}" for i in items] + [""])
 
     section("missing (no row; scored 0)", [f"{sid}  {by_id[sid].name}" for sid in summary.missing])
-    section("unknown student ids (not graded)", [f"line {line}: {sid!r}{_why_unknown(sid, by_id)}"
+    by_text: dict[str, list[str]] = {}
+    for k in by_id:
+        by_text.setdefault(unicodedata.normalize("NFC", k), []).append(k)
+    section("unknown student ids (not graded)", [f"line {line}: {sid!r}{_why_unknown(sid, by_text)}"
                                                  for line, sid in summary.unknown])
     section("duplicate rows (the last row of each id was graded; these were not)",
             [f"{sid}: line {', '.join(map(str, ls))}" for sid, ls in summary.duplicates.items()])
