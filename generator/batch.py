@@ -25,7 +25,6 @@ import re
 import signal
 import sys
 import threading
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -38,7 +37,7 @@ from .keys_pdf import write_keys_pdf
 from .pdfmerge import count_pages
 from .pset import build_pset
 from .render import render_pset
-from .roster import CANVAS_COLUMNS, Roster, Student, quoted, read_roster
+from .roster import CANVAS_COLUMNS, Roster, Student, quoted, read_roster, same_text
 from .secret import MAX_ATTEMPTS, read_secret, secret_fingerprint, student_seed
 
 BATCH_FORMAT = "make-pset-batch/1"
@@ -137,7 +136,12 @@ def batch_identity(secret: bytes, roster_path: Path, roster: Roster, config: Con
             "students": len(roster.students)}
 
 
-def _check_identity(out: Path, identity: dict, force: bool, ids: list[str] = ()) -> bool:
+IDENTITY_FIELDS = (("secret_fingerprint", "another secret"), ("roster_sha256", "another roster"),
+                   ("id_column", "another id column"), ("config_sha256", "another configuration"),
+                   ("generator_version", "another make-pset version"))
+
+
+def _check_identity(out: Path, identity: dict, force: bool, ids: list[str]) -> bool:
     """True when DIR already holds this batch's outputs (resume); refuse another batch's.
     ids: the roster's student ids, to say what changed when the roster did."""
     path = out / "batch.json"
@@ -167,11 +171,6 @@ def _check_identity(out: Path, identity: dict, force: bool, ids: list[str] = ())
                     "or choose another --out")
 
 
-IDENTITY_FIELDS = (("secret_fingerprint", "another secret"), ("roster_sha256", "another roster"),
-                   ("id_column", "another id column"), ("config_sha256", "another configuration"),
-                   ("generator_version", "another make-pset version"))
-
-
 def _roster_change(out: Path, ids: list[str], old: dict, only_roster: bool) -> str:
     """What an instructor wants to know before --force on a roster that gained or lost
     students (a late enrolment, a drop): who, and whether everyone else keeps their
@@ -181,8 +180,8 @@ def _roster_change(out: Path, ids: list[str], old: dict, only_roster: bool) -> s
     rows = _known_rows(out)
     if not rows:
         return ""
-    now = {unicodedata.normalize("NFC", i): i for i in ids}
-    before = {unicodedata.normalize("NFC", i): i for i in rows}
+    now = {same_text(i): i for i in ids}
+    before = {same_text(i): i for i in rows}
     recoded = [i for k, i in now.items() if k in before and before[k] != i]
     kept = [i for k, i in now.items() if before.get(k) == i]
     added = [i for k, i in now.items() if k not in before]

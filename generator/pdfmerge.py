@@ -40,6 +40,7 @@ _TOKENS = re.compile(
     + rb"|(?P<stream>stream(?:\r\n|\n))"
     + rb"|(?P<endobj>endobj)(?!" + _REGULAR + rb")))")
 _STRING_SPECIAL = re.compile(rb"[()\\]")
+_EOL = re.compile(rb"[\r\n]")
 _OBJ_HEAD = re.compile(rb"(\d{1,15})" + _WS + rb"+(\d{1,15})" + _WS + rb"+obj(?!" + _REGULAR + rb")")
 _SUBSECTION = re.compile(_WS + rb"*(\d+) (\d+)" + _WS + rb"*?\r?\n")
 _ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])(?:\r\n| \n| \r|\n)")
@@ -113,7 +114,7 @@ def _scan(data: bytes, pos: int, end: int) -> tuple[int, list, bytes, str | None
                 raise _Damaged("unterminated hex string", m.start())
             pos = close + 1
         elif kind == "comment":
-            eol = re.compile(rb"[\r\n]").search(data, m.end(), end)
+            eol = _EOL.search(data, m.end(), end)
             pos = eol.start() if eol else end
             if comments.split_reference(m.start(), pos, end):
                 raise _Damaged("a comment between a number and what follows it (it could split a reference, "

@@ -66,6 +66,13 @@ class Roster:
     skipped: tuple[tuple[int, str], ...] = ()   # (line, why) of rows that are not students
 
 
+def same_text(student_id: str) -> str:
+    """The id as text, whatever its Unicode normalization: canonically equivalent ids (an
+    accent as one code point or two, as macOS and Windows may write the same name) are
+    one student's."""
+    return unicodedata.normalize("NFC", student_id)
+
+
 def quoted(text: str, limit: int = 60) -> str:
     """Quote file text for a one-line message: control characters escaped, long text cut."""
     return repr(text if len(text) <= limit else text[:limit] + "...")
@@ -267,9 +274,7 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
         sid = row[id_ix].strip()
         if not sid:
             raise RosterError(f"{where} line {line}: empty student id (column {quoted(h.names[id_ix])})")
-        # Canonically equivalent ids (an accent as one code point or two, as macOS and
-        # Windows may write the same name) are one student, whose seed would be ambiguous.
-        same = unicodedata.normalize("NFC", sid)
+        same = same_text(sid)  # two forms would be one student with two seeds
         if same in by_id:
             first, first_sid = by_id[same]
             how = ("" if first_sid == sid else

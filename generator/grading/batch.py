@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from .config import GradingConfig
 from .feedback import feedback_markdown, pts
 from .keydir import KeyStudent, load_key, read_submissions
 from .score import StudentGrade, grade_submission
-from ..roster import CANVAS_COLUMNS
+from ..roster import CANVAS_COLUMNS, same_text
 
 REPORT_NAME = "grading-report.txt"
 CANVAS_NAME = "canvas-import.csv"
@@ -51,21 +50,31 @@ class Summary:
         return "; ".join(parts)
 
 
-def _id_finder(students):
-    """The key's student for a submitted id: the very id, else the one id that is the
-    same text in another Unicode normalization (a form or a spreadsheet on macOS may
-    write an accent as two code points; a roster cannot hold both forms)."""
-    exact = {s.student_id: s for s in students}
-    same: dict[str, list] = {}
-    for s in students:
-        same.setdefault(unicodedata.normalize("NFC", s.student_id), []).append(s)
+class _KeyIds:
+    """The key's students by id: the very id, else the one id that is the same text in
+    another Unicode normalization (a form or a spreadsheet on macOS may write an accent
+    as two code points; a roster cannot hold both forms, a key from before that check can)."""
 
-    def find(sid: str):
-        if sid in exact:
-            return exact[sid]
-        candidates = same.get(unicodedata.normalize("NFC", sid), [])
+    def __init__(self, students) -> None:
+        self.exact = {s.student_id: s for s in students}
+        self.by_text: dict[str, list] = {}
+        for s in students:
+            self.by_text.setdefault(same_text(s.student_id), []).append(s)
+
+    def find(self, sid: str):
+        if sid in self.exact:
+            return self.exact[sid]
+        candidates = self.by_text.get(same_text(sid), [])
         return candidates[0] if len(candidates) == 1 else None
-    return find
+
+    def why_unknown(self, sid: str) -> str:
+        """An unknown id that is the same text as several: which ones, their code
+        points shown, as they look alike."""
+        same = [s.student_id for s in self.by_text.get(same_text(sid), [])]
+        if len(same) < 2:
+            return ""
+        return (f" {ascii(sid)}, the same text as {len(same)} students' ids in other Unicode normalizations "
+                f"({', '.join(ascii(k) for k in same)}): write it exactly as one of them")
 
 
 def grade_batch(key_dir: Path, submissions_csv: Path, cfg: GradingConfig, out_path: Path) -> Summary:
@@ -75,11 +84,11 @@ def grade_batch(key_dir: Path, submissions_csv: Path, cfg: GradingConfig, out_pa
     out_path.parent.mkdir(parents=True, exist_ok=True)
     summary = Summary(students=len(key.students), blank_id_lines=subs.blank_id_lines)
 
-    find = _id_finder(key.students)
+    ids = _KeyIds(key.students)
     chosen: dict[str, dict[str, str]] = {}
     lines: dict[str, list[int]] = {}
     for row in subs.rows:
-        student = find(row.student_id)
+        student = ids.find(row.student_id)
         if student is None:
             summary.unknown.append((row.line, row.student_id))
             continue
@@ -114,7 +123,7 @@ def grade_batch(key_dir: Path, submissions_csv: Path, cfg: GradingConfig, out_pa
         write_atomic(path, _canvas_csv(grades, key.canvas, cfg.assignment))
         summary.files.append(path)
     report = out_path.parent / REPORT_NAME
-    write_atomic(report, _report(summary, Path(submissions_csv), {s.student_id: s for s in key.students}))
+    write_atomic(report, _report(summary, Path(submissions_csv), ids))
     summary.files.append(report)
     return summary
 
@@ -150,28 +159,14 @@ def _canvas_csv(grades, canvas: dict[str, dict[str, str]], assignment: str) -> s
     return _csv(rows)
 
 
-def _why_unknown(sid: str, by_text: dict[str, list[str]]) -> str:
-    """An id that is no key's but the same text as several (a key from before rosters
-    refused such ids): which ones, their code points shown, as they look alike.
-    by_text: the key's ids by their NFC form."""
-    same = by_text.get(unicodedata.normalize("NFC", sid), [])
-    if len(same) < 2:
-        return ""
-    return (f" {ascii(sid)}, the same text as {len(same)} students' ids in other Unicode normalizations "
-            f"({', '.join(ascii(k) for k in same)}): write it exactly as one of them")
-
-
-def _report(summary: Summary, submissions: Path, by_id: dict[str, KeyStudent]) -> str:
+def _report(summary: Summary, submissions: Path, ids: _KeyIds) -> str:
     out = [f"grade-pset report for {submissions.name}", summary.line(), ""]
 
     def section(title: str, items: list[str]) -> None:
         out.extend([f"{title}: {len(items)}"] + [f"  {i}" for i in items] + [""])
 
-    section("missing (no row; scored 0)", [f"{sid}  {by_id[sid].name}" for sid in summary.missing])
-    by_text: dict[str, list[str]] = {}
-    for k in by_id:
-        by_text.setdefault(unicodedata.normalize("NFC", k), []).append(k)
-    section("unknown student ids (not graded)", [f"line {line}: {sid!r}{_why_unknown(sid, by_text)}"
+    section("missing (no row; scored 0)", [f"{sid}  {ids.exact[sid].name}" for sid in summary.missing])
+    section("unknown student ids (not graded)", [f"line {line}: {sid!r}{ids.why_unknown(sid)}"
                                                  for line, sid in summary.unknown])
     section("duplicate rows (the last row of each id was graded; these were not)",
             [f"{sid}: line {', '.join(map(str, ls))}" for sid, ls in summary.duplicates.items()])
