@@ -23,7 +23,14 @@ too. This machine's speed drifts by 10% from one minute to the next, so each bar
 is set between two batches (batch, bare, batch, bare, ..., batch) and compared with their
 mean: a drift that is steady over the minute cancels out. The median of --rounds such
 ratios counts. The same ratio of CPU time (every thread of each process) is printed
-beside it: it shows whether a round's swing was the machine's or ours."""
+beside it: it shows whether a round's swing was the machine's or ours.
+
+The machine's speed also swings by 10-30% within a minute, which no alternation cancels,
+so each --jobs 1 batch also gives a paired ratio: its wall time over the time of its own
+Typst calls (each compile call timed where the batch makes it: the same documents,
+compiled in the same seconds). Both ratios are printed, with Typst's time inside the
+batches over the bare compile's: near 1.0, the two ratios measure the same thing, and
+the paired one without the noise between runs."""
 from __future__ import annotations
 
 import argparse
@@ -92,10 +99,35 @@ class PeakSampler(threading.Thread):
                     self.peaks[pid] = max(self.peaks.get(pid, 0), _peak_kib(pid))
 
 
+class TimedCompiler:
+    """A typst.Compiler whose compile calls add their wall time to ``spent`` (Typst's own
+    time inside a batch: the students made in this process and keys.pdf's contents)."""
+
+    spent = 0.0
+
+    def __init__(self, compiler) -> None:
+        self.compiler = compiler
+
+    def compile(self, *args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return self.compiler.compile(*args, **kwargs)
+        finally:
+            TimedCompiler.spent += time.perf_counter() - t
+
+
+def time_typst_calls() -> None:
+    """Every compiler the batch makes in this process becomes a TimedCompiler."""
+    from generator import keys_pdf, render
+    make = render.new_compiler
+    render.new_compiler = keys_pdf.new_compiler = lambda *a, **k: TimedCompiler(make(*a, **k))
+
+
 def child(roster: str, secret: str, out: str, jobs: int) -> None:
     """Run one batch here and print its figures as JSON (the parent reads the last line)."""
     from generator.batch import BatchRequest, run_batch
     from generator.config import DEFAULT_CONFIG
+    time_typst_calls()  # "typst": 0 when the students are made in pool workers
     os.setsid()  # a session of our own, so the sampler sees exactly this batch's processes
     sampler = PeakSampler()
     sampler.start()
@@ -110,7 +142,7 @@ def child(roster: str, secret: str, out: str, jobs: int) -> None:
     others = [v for pid, v in sampler.peaks.items() if pid != os.getpid()]
     print(json.dumps({"made": result.made, "wall": end - t0, "cpu": cpu, "setup": marks[0] - t0,
                       "students": marks[-1] - marks[0], "aggregates": end - marks[-1],
-                      "main_rss_mib": main_kib / 1024, "worker_rss_mib": max(others, default=0) / 1024}))
+                      "typst": TimedCompiler.spent, "main_rss_mib": main_kib / 1024, "worker_rss_mib": max(others, default=0) / 1024}))
 
 
 def run_child(tmp: Path, n: int, jobs: int, tag: str = "") -> dict:
@@ -195,10 +227,12 @@ def profile(tmp: Path, n: int) -> None:
 
 def serial_rounds(tmp: Path, n: int, rounds: int) -> None:
     """--jobs 1 batches with a bare compile between each two; each bare compile is
-    compared with the mean of the batches on either side of it."""
+    compared with the mean of the batches on either side of it. Each batch also gives a
+    paired ratio: its wall time over its own Typst calls' (TimedCompiler), the same
+    documents compiled in the same minute."""
     batches = [run_child(tmp, n, 1, "-r0")]
     show(batches[-1])
-    ratios, cpu_ratios = [], []
+    ratios, cpu_ratios, typst_vs_bare = [], [], []
     for r in range(rounds):
         bare, warm, bare_cpu = run_bare(batches[-1])
         batches.append(run_child(tmp, n, 1, f"-r{r + 1}"))
@@ -208,14 +242,25 @@ def serial_rounds(tmp: Path, n: int, rounds: int) -> None:
         students = (before["students"] + after["students"]) / 2 / max(n - 1, 1)
         ratios.append(wall / bare)
         cpu_ratios.append((before["cpu"] + after["cpu"]) / 2 / bare_cpu)
+        inside = (before["typst"] + after["typst"]) / 2
+        if inside:
+            typst_vs_bare.append(inside / bare)
         print(f"  round {r + 1}: the whole batch {before['wall']:.2f} and {after['wall']:.2f} s (mean {wall:.2f}) "
               f"around {bare:.2f} s bare typst.compile of the same documents (every student's two, then "
               f"keys.pdf's contents; first compile included): ratio {ratios[-1]:.2f} (CPU time {cpu_ratios[-1]:.2f})")
         print(f"  per student: {wall / n * 1000:.0f} ms for the whole batch, {students * 1000:.0f} ms in the "
-              f"students phase, {warm * 1000:.0f} ms bare once warm (students phase alone {students / warm:.2f})")
+              f"students phase, {warm * 1000:.0f} ms bare once warm (students phase alone {students / warm:.2f})"
+              + (f"; Typst's calls inside the batches {inside / n * 1000:.0f} ms ({inside / bare:.2f} of bare)"
+                 if inside else ""))
     print(f"--jobs 1 ratio over {len(ratios)} rounds: median {statistics.median(ratios):.2f} "
           f"({', '.join(f'{x:.2f}' for x in ratios)}; target <= 1.3); CPU time: median "
           f"{statistics.median(cpu_ratios):.2f} ({', '.join(f'{x:.2f}' for x in cpu_ratios)})")
+    paired = [f["wall"] / f["typst"] for f in batches if f["typst"]]
+    if paired:
+        print(f"--jobs 1 paired ratio (each batch's wall time over its own Typst calls) over {len(paired)} batches: "
+              f"median {statistics.median(paired):.2f}, highest {max(paired):.2f} "
+              f"({', '.join(f'{x:.2f}' for x in paired)}; target <= 1.3); Typst inside the batches / bare: "
+              f"median {statistics.median(typst_vs_bare):.2f} ({', '.join(f'{x:.2f}' for x in typst_vs_bare)})")
 
 
 def main() -> None:
