@@ -50,13 +50,29 @@ class PartNames:
 _NAMES = PartNames()
 
 
-_MARKER = re.compile(r"^// @(macros|body|part|tail)\n", re.MULTILINE)
+# A marker is a whole line. Found by its text, then kept only at a line's start: the
+# regex engine skips ahead to a literal prefix, where a leading ^ would make it try
+# every position (4x slower on a 40 kB document).
+_MARKER = re.compile(r"// @(macros|body|part|tail)\n")
+
+
+def _pieces(source: str) -> list[str]:
+    """text, marker name, text, name, ..., text: re.split on the markers."""
+    pieces, start = [], 0
+    for m in _MARKER.finditer(source):
+        at = m.start()
+        if at and source[at - 1] != "\n":
+            continue  # mid-line: text, not a marker
+        pieces += [source[start:at], m.group(1)]
+        start = m.end()
+    pieces.append(source[start:])
+    return pieces
 
 
 def split(source: str) -> tuple[str, str, list[str], str] | None:
     """(preamble, macros, parts, tail), or None for a source without the markers. A
     marker is a whole line; macros, body and tail come once each, in that order."""
-    pieces = _MARKER.split(source)  # text, name, text, name, ...
+    pieces = _pieces(source)  # text, name, text, name, ...
     names = pieces[1::2]
     if not names:
         return None

@@ -3,6 +3,7 @@ standalone source, and the speed-ups around it keep results unchanged."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -66,6 +67,16 @@ def test_markers_count_only_as_whole_lines_and_in_order():
         chunks.split("// @body\nx\n// @macros\ny\n// @tail\n")
     with pytest.raises(ValueError, match="out of order"):
         chunks.split("// @macros\nx\n// @body\ny\n// @tail\nz\n// @tail\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["// @part\n", "// @body\n", "// @macros\n", "// @tail\n", "// @par\n", "\n",
+                                 "x", "// ", "@part", "\r\n", " "]), max_size=30))
+def test_marker_search_agrees_with_a_line_anchored_split(fragments):
+    """The markers are found by their text and kept at line starts only: the same
+    pieces as re.split with ^ in multiline mode (the plain definition)."""
+    source = "".join(fragments)
+    assert chunks._pieces(source) == re.split(r"^// @(macros|body|part|tail)\n", source, flags=re.MULTILINE)
 
 
 def test_a_source_without_markers_compiles_as_one_file():
