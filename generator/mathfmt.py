@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from .engine import Step
+from .floats import left_sum
 from .numfmt import exact, math_num, rounded
 
 _NAME = re.compile(r"^([A-Z])(\d+)(?:\[(\d+)\])?$")
@@ -189,7 +190,7 @@ def table_chunks(p, decimals: int) -> list[list[Cell]]:
         flat = [c for ch in chunks for c in ch]
         per = -(-len(flat) // len(chunks))
         even = [flat[i:i + per] for i in range(0, len(flat), per)]
-        if all(sum(c.column_width for c in row) <= TABLE_WIDTH_CM for row in even):
+        if all(left_sum(c.column_width for c in row) <= TABLE_WIDTH_CM for row in even):
             chunks = even
     return chunks
 

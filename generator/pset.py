@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .config import Config, DEFAULT_CONFIG
 from .engine import solve
+from .floats import left_sum
 from .graphs import original
 from .numfmt import exact
 from .problem import Problem
@@ -75,10 +76,10 @@ class ProblemSet:
         return sum(1 for s in self.sections() if not s.extra)
 
     def points_text(self) -> str:
-        return exact(sum(s.points for s in self.sections() if not s.extra))
+        return exact(left_sum(s.points for s in self.sections() if not s.extra))
 
     def extra_points(self) -> float:
-        return sum(s.points for s in self.sections() if s.extra)
+        return left_sum(s.points for s in self.sections() if s.extra)
 
 
 def _with_extra_credit(problems: list[Problem], config: Config) -> list[Problem]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from ..floats import left_sum
 from . import labels, ordering, routing, rows
 from .geometry import Box, Label, Layout, Shape
 from .metrics import MathText
@@ -118,7 +119,7 @@ def draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: "_Rows
 def _column_gap(p: Params, span: float, placed: "_Rows") -> float:
     """The gap between columns that spreads them over ``span``, within [min_gap, gap]."""
     widths = placed.widths()
-    return max(p.min_gap, min(p.gap, (span - sum(widths)) / max(len(widths) - 1, 1)))
+    return max(p.min_gap, min(p.gap, (span - left_sum(widths)) / max(len(widths) - 1, 1)))
 
 
 @dataclass
@@ -147,8 +148,8 @@ def rows_of(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dic
     items: dict[str, _Item] = {}
     cols: list[list[str]] = [[] for _ in range(ncols)]
     for n in nodes:
-        up = n.h / 2 + sum(label_size(s)[1] + p.label_pad for s in n.labels if s.prefer == "above")
-        down = n.h / 2 + sum(label_size(s)[1] + p.label_pad for s in n.labels if s.prefer == "below")
+        up = n.h / 2 + left_sum(label_size(s)[1] + p.label_pad for s in n.labels if s.prefer == "above")
+        down = n.h / 2 + left_sum(label_size(s)[1] + p.label_pad for s in n.labels if s.prefer == "below")
         items[n.name] = _Item(n.name, n.col, up, down, n)
         cols[n.col].append(n.name)
     for chain in chains:

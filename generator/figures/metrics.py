@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import PsetError
+from ..floats import left_sum
 
 CM_PER_PT = 2.54 / 72
 
@@ -36,7 +37,7 @@ def number(v: float) -> tuple[str, float]:
     s = f"{float(v):.3f}".rstrip("0").rstrip(".")
     if s in ("-0", ""):
         s = "0"
-    em = sum(EM["minus"] if ch == "-" else EM["point"] if ch == "." else EM["digit"] for ch in s)
+    em = left_sum(EM["minus"] if ch == "-" else EM["point"] if ch == "." else EM["digit"] for ch in s)
     return s, em
 
 

@@ -4,6 +4,8 @@ down (the first operand of a - b or a / b should arrive from above the second).
 Items with a rank (the inputs X1, X2, ...) keep their rank order within a column."""
 from __future__ import annotations
 
+from ..floats import left_sum
+
 PAIR_WEIGHT = 3  # an operand pair upside down costs as much as this many crossings
 
 
@@ -73,12 +75,12 @@ class _Cost:
 
     def _terms(self, pos: dict[str, int], links, pairs) -> float:
         """The operand-pair and bend terms of ``total`` for these links and pairs."""
-        bend = sum(abs((pos[a] + 0.5) / na - (pos[b] + 0.5) / nb) for a, b, na, nb in links)
+        bend = left_sum(abs((pos[a] + 0.5) / na - (pos[b] + 0.5) / nb) for a, b, na, nb in links)
         return PAIR_WEIGHT * sum(pos[up] > pos[down] for up, down in pairs) + self.straight * bend
 
     def total(self, pos: dict[str, int], crossings: int) -> float:
         # Among orders with as many crossings, the one with the straightest edges.
-        bend = sum(abs((pos[a] + 0.5) / na - (pos[b] + 0.5) / nb) for a, b, na, nb in self.links)
+        bend = left_sum(abs((pos[a] + 0.5) / na - (pos[b] + 0.5) / nb) for a, b, na, nb in self.links)
         return crossings + PAIR_WEIGHT * sum(pos[up] > pos[down] for up, down in self.pairs) + self.straight * bend
 
 

@@ -3,6 +3,8 @@ minimum spacing, then sweeps that pull every item toward the mean height of its
 neighbours (isotonic regression keeps the spacing), long edges first."""
 from __future__ import annotations
 
+from ..floats import left_sum
+
 SWEEPS = 16
 SELF_WEIGHT = 0.3   # an item's pull toward where it already is
 DUMMY_WEIGHT = 4.0  # pass-through points of long edges move first: straight long edges
@@ -63,7 +65,7 @@ def _sweep(y, col_idx, col_seps, node_flags, index, links) -> None:
     backward = cols[::-1]
     for it in range(SWEEPS):
         for idx, pulls, weights, seps in (cols if it % 2 == 0 else backward):
-            targets = [(sum(y[n] for n in ns) + SELF_WEIGHT * y[i]) / denom if ns else y[i] for i, ns, denom in pulls]
+            targets = [(left_sum(y[n] for n in ns) + SELF_WEIGHT * y[i]) / denom if ns else y[i] for i, ns, denom in pulls]
             if len(idx) == 1:
                 y[idx[0]] = targets[0]
                 continue

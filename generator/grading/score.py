@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from ..engine import LEAF_OPS, OPS
 from ..errors import PsetError
+from ..floats import left_sum
 from .config import FORWARD_ROUNDING, GradingConfig
 from .numbers import NumberError, parse_number
 from .sheet import Cell, question_cells
@@ -53,7 +54,7 @@ class QuestionGrade:
 
     @property
     def points(self) -> float:
-        return sum(c.points for c in self.cells)
+        return left_sum(c.points for c in self.cells)
 
 
 @dataclass
@@ -65,12 +66,12 @@ class StudentGrade:
 
     @property
     def total(self) -> float:
-        return sum(q.points for q in self.questions)
+        return left_sum(q.points for q in self.questions)
 
     @property
     def possible(self) -> float:
         """Points possible without the extra credit (so the total may exceed it)."""
-        return sum(q.points_possible for q in self.questions if not q.extra_credit)
+        return left_sum(q.points_possible for q in self.questions if not q.extra_credit)
 
 
 def is_extra_credit(q: dict) -> bool:
@@ -80,7 +81,7 @@ def is_extra_credit(q: dict) -> bool:
 def cell_points(qid: str, cells: list[Cell], points: float, cfg: GradingConfig) -> list[float]:
     explicit = cfg.cell_points or {}
     fixed = [explicit.get(c.column, explicit.get(c.name)) for c in cells]
-    given = sum(p for p in fixed if p is not None)
+    given = left_sum(p for p in fixed if p is not None)
     rest = sum(p is None for p in fixed)
     if given > points + 1e-9 or (rest == 0 and abs(given - points) > 1e-9):
         raise PsetError(f"[grading].cell_points give {qid} {given:g} points over its cells, "
@@ -165,7 +166,7 @@ def _forward_rounding(g: _Graph, values: dict[str, float]) -> dict[str, float]:
         except (ValueError, ZeroDivisionError, OverflowError):
             locals_ = [0.0] * len(n["args"])
         own = FORWARD_ROUNDING if abs(values[name] - round(values[name], 3)) > 1e-12 else 0.0
-        err[name] = sum(abs(l) * err[a] for a, l in zip(n["args"], locals_)) + own
+        err[name] = left_sum(abs(l) * err[a] for a, l in zip(n["args"], locals_)) + own
     return err
 
 
@@ -243,7 +244,7 @@ def _judge_with_graph(g: _Graph, results: dict[str, CellResult], cfg: GradingCon
         if r.value is None or cfg.close(r.value, r.cell.expected):
             _judge(r, cfg, None, ())
             continue
-        key_scale = sum(abs(g.local(name, c, pos, key_values) * key_grads[c]) for c, pos in g.consumers[name])
+        key_scale = left_sum(abs(g.local(name, c, pos, key_values) * key_grads[c]) for c, pos in g.consumers[name])
         if cfg.close(r.value, r.cell.expected, key_scale):
             _judge(r, cfg, None, (), key_scale=key_scale)
             continue
