@@ -3,8 +3,6 @@ minimum spacing, then sweeps that pull every item toward the mean height of its
 neighbours (isotonic regression keeps the spacing), long edges first."""
 from __future__ import annotations
 
-from ..floats import left_sum
-
 SWEEPS = 16
 SELF_WEIGHT = 0.3   # an item's pull toward where it already is
 DUMMY_WEIGHT = 4.0  # pass-through points of long edges move first: straight long edges
@@ -12,18 +10,36 @@ DUMMY_WEIGHT = 4.0  # pass-through points of long edges move first: straight lon
 
 def isotonic(targets: list[float], weights: list[float], seps: list[float]) -> list[float]:
     """Least squares y close to targets with y[i+1] - y[i] >= seps[i] (pool adjacent violators)."""
+    return _pooled(targets, weights, _offsets(seps))
+
+
+def _offsets(seps: list[float]) -> list[float]:
     offs = [0.0]
     for s in seps:
         offs.append(offs[-1] + s)
-    blocks: list[list[float]] = []  # [value, weight, count]
+    return offs
+
+
+def _pooled(targets: list[float], weights: list[float], offs: list[float]) -> list[float]:
+    """isotonic with the separations' running sums given (a column's stay the same over
+    the sweeps). Blocks as three parallel lists: value, weight, count."""
+    values: list[float] = []
+    block_weights: list[float] = []
+    counts: list[int] = []
     for t, w, o in zip(targets, weights, offs):
-        blocks.append([t - o, w, 1])
-        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            v2, w2, n2 = blocks.pop()
-            v1, w1, n1 = blocks.pop()
-            blocks.append([(v1 * w1 + v2 * w2) / (w1 + w2), w1 + w2, n1 + n2])
-    z = [v for v, _, n in blocks for _ in range(n)]
-    return [zi + o for zi, o in zip(z, offs)]
+        v, n = t - o, 1
+        while values and values[-1] > v:  # merge with the block before: its mean, weighted
+            v1, w1 = values.pop(), block_weights.pop()
+            v, w, n = (v1 * w1 + v * w) / (w1 + w), w1 + w, n + counts.pop()
+        values.append(v)
+        block_weights.append(w)
+        counts.append(n)
+    out, k = [], 0
+    for v, n in zip(values, counts):
+        for o in offs[k:k + n]:
+            out.append(v + o)
+        k += n
+    return out
 
 
 def place(cols: list[list[str]], up: dict[str, float], down: dict[str, float], is_node: dict[str, bool],
@@ -61,13 +77,22 @@ def _sweep(y, col_idx, col_seps, node_flags, index, links) -> None:
     for c, idx in enumerate(col_idx):
         if idx:
             weights = [1.0 if node_flags[i] else DUMMY_WEIGHT for i in idx]
-            cols.append((idx, [(i, nbrs[i], len(nbrs[i]) + SELF_WEIGHT) for i in idx], weights, col_seps[c]))
+            cols.append((idx, [(i, nbrs[i], len(nbrs[i]) + SELF_WEIGHT) for i in idx], weights,
+                         _offsets(col_seps[c])))
     backward = cols[::-1]
     for it in range(SWEEPS):
-        for idx, pulls, weights, seps in (cols if it % 2 == 0 else backward):
-            targets = [(left_sum(y[n] for n in ns) + SELF_WEIGHT * y[i]) / denom if ns else y[i] for i, ns, denom in pulls]
+        for idx, pulls, weights, offs in (cols if it % 2 == 0 else backward):
+            targets = []
+            for i, ns, denom in pulls:
+                if ns:
+                    pull = 0  # added left to right, as floats.left_sum (the same bits on every Python)
+                    for n in ns:
+                        pull += y[n]
+                    targets.append((pull + SELF_WEIGHT * y[i]) / denom)
+                else:
+                    targets.append(y[i])
             if len(idx) == 1:
                 y[idx[0]] = targets[0]
                 continue
-            for i, v in zip(idx, isotonic(targets, weights, seps)):
+            for i, v in zip(idx, _pooled(targets, weights, offs)):
                 y[i] = v
