@@ -555,6 +555,18 @@ def test_a_question_3_collision_is_rederived_and_recorded(tmp_path, monkeypatch,
     assert real(seeds["s1"], generator.config.DEFAULT_CONFIG) != real(seeds["s2"], generator.config.DEFAULT_CONFIG)
 
 
+
+def test_without_question_3_there_is_nothing_to_keep_apart(tmp_path, secrets_dir):
+    """Question 3's numbers are what must differ; a problem set without it makes every
+    fingerprint alike, and the batch must not redraw seeds in search of a difference."""
+    config = tmp_path / "course.toml"
+    config.write_text('[questions]\ninclude = ["q1", "q2"]\n', encoding="utf-8")
+    s = summary(cli("--roster", DATA / "plain.csv", "--secret-file", secrets_dir / "a.key",
+                    "--out", tmp_path / "out", "--config", config, "--jobs", 1))
+    assert (s["n"], s["made"], s["collisions"]) == (3, 3, 0)
+    assert [r["seed_attempt"] for r in manifest(tmp_path / "out")] == ["0", "0", "0"]
+    assert not (tmp_path / "out" / batch.PROGRESS).exists()
+
 # --- --only, a killed batch, a resumed batch --------------------------------------
 
 def test_only_regenerates_just_that_student(tmp_path, kind_runs, secrets_dir):
