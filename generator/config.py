@@ -28,6 +28,8 @@ class Config:
     title: str = "Problem Set 2"
     due: str = ""
     grading: dict = field(default_factory=dict)  # the [grading] table, validated on load
+    # The file's name, for messages; not part of what the batch identity hashes (repr).
+    source: str = field(default="config", repr=False, compare=False)
 
     def includes(self, q: str) -> bool:
         return q in self.questions
@@ -40,7 +42,7 @@ class Config:
 
     def grading_config(self):
         from .grading import GradingConfig
-        return GradingConfig.from_table(self.grading, "config") if self.grading else GradingConfig()
+        return GradingConfig.from_table(self.grading, self.source) if self.grading else GradingConfig()
 
     def tolerance_text(self) -> str:
         g = self.grading_config()
@@ -133,7 +135,7 @@ def config_from_dict(data: dict, name: str = "config") -> Config:
                 options[target] = float(v)
     opts = dataclasses.replace(Options(), **options)
     _check_options(opts, name)
-    return Config(options=opts, points=points, grading=grading, **course)
+    return Config(options=opts, points=points, grading=grading, source=name, **course)
 
 
 def _check_options(o: Options, name: str) -> None:

@@ -8,6 +8,7 @@ import click
 from . import __version__
 from .cli import run
 from .config import load_config
+from .errors import PsetError
 from .grading import GradingConfig, grade_batch
 
 
@@ -23,6 +24,8 @@ from .grading import GradingConfig, grade_batch
 @click.version_option(__version__, prog_name="grade-pset")
 def main_command(key, submissions, out, config_path):
     """Grade answer sheets against a roster batch's keys."""
+    if not out.strip():   # Path("") would be the current folder
+        raise PsetError("--out is empty; give the grades file's path (--out grades.csv)")
     cfg = load_config(config_path).grading_config() if config_path else GradingConfig()
     summary = grade_batch(Path(key), Path(submissions), cfg, Path(out))
     click.echo(summary.line())

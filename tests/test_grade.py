@@ -254,3 +254,80 @@ def test_key_line_errors_name_file_and_line(tmp_path, docs):
     (tmp_path / "answers.jsonl").write_text(json.dumps(docs[0]) + "\n{oops\n")
     with pytest.raises(PsetError, match=r"answers\.jsonl:2:"):
         grade_batch(tmp_path, tmp_path / "x.csv", CFG, tmp_path / "g.csv")
+
+
+def test_outputs_that_would_land_on_an_input_are_refused(batch, capsys, tmp_path, monkeypatch):
+    """--out defaults to grades.csv in the current folder, where the submissions export may
+    itself be called grades.csv; and feedback/ or a report must not land in the key folder's
+    own files. Each is one line, exit 2, before anything is written."""
+    key, subs, _ = batch
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "feedback").mkdir()
+    sheet = tmp_path / "grades.csv"
+    sheet.write_bytes(subs.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    cases = [([], "the submissions file"),                                    # default --out grades.csv
+             (["--out", str(sheet)], "the submissions file"),
+             (["--out", str(key / "manifest.csv")], "key folder's own files"),
+             (["--out", str(key / "answers.csv")], "key folder's own files"),
+             (["--out", str(key / "students" / "g.csv")], "key folder's own files"),
+             (["--out", ""], "--out is empty"),
+             (["--out", str(tmp_path)], "is a directory"),   # click says so
+             (["--out", str(tmp_path / "afile" / "g.csv")], "is a file, not a folder")]
+    for extra, message in cases:
+        before = {p: p.read_bytes() for p in [*key.rglob("*"), *tmp_path.rglob("*")] if p.is_file()}
+        with pytest.raises(SystemExit) as e:
+            main(["--key", str(key), "--submissions", "grades.csv", *extra])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and err.count("\n") == 1 and message in err, (extra, err)
+        after = {p: p.read_bytes() for p in [*key.rglob("*"), *tmp_path.rglob("*")] if p.is_file()}
+        assert after == before, extra
+    # Submissions inside feedback/ would be overwritten by a student's feedback file.
+    inside = tmp_path / "feedback" / "s00000.md"
+    inside.write_bytes(subs.read_bytes())
+    with pytest.raises(SystemExit) as e:
+        main(["--key", str(key), "--submissions", str(inside), "--out", str(tmp_path / "g.csv")])
+    assert e.value.code == 2 and "feedback/" in capsys.readouterr().err
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused_with_its_line(batch, capsys, tmp_path):
+    """An unquoted comma in a name shifts every later cell one column: grading that row
+    would mark right answers wrong, so the sheet is refused, naming the line."""
+    key, subs, _ = batch
+    lines = subs.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    assert "name" not in header
+    sheet = tmp_path / "subs.csv"
+    lines[0] = "student_id,name," + ",".join(h for h in header if h != "student_id")
+    rows = [l.split(",", 1) for l in lines[1:]]
+    lines[1:] = [f"{r[0]},Ada,{r[1]}" for r in rows]
+    lines[3] = lines[3].replace(",Ada,", ",Lovelace, Ada,")
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as e:
+        main(["--key", str(key), "--submissions", str(sheet), "--out", str(tmp_path / "g.csv")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and f"{sheet}:4:" in err and "comma" in err
+    assert not (tmp_path / "g.csv").exists()
+    lines[3] = lines[3].replace(",Lovelace, Ada,", ',"Lovelace, Ada",')   # quoted: graded
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    main(["--key", str(key), "--submissions", str(sheet), "--out", str(tmp_path / "g.csv")])
+    assert "graded 10 of 12 students" in capsys.readouterr().out
+
+
+def test_cell_points_name_no_cell_or_too_many_points_naming_the_config(batch, capsys, tmp_path):
+    key, subs, _ = batch
+    config = tmp_path / "course.toml"
+    for table, message in [('{ "q3a.Yhatt" = 1 }', "names 'q3a.Yhatt', which is no answer cell"),
+                           ('{ "W9" = 1 }', "names 'W9', which is no answer cell"),
+                           ('{ "q3a.Yhat" = 100 }', "give q3a 100 points")]:
+        config.write_text(f"[grading]\ncell_points = {table}\n", encoding="utf-8")
+        with pytest.raises(SystemExit) as e:
+            main(["--key", str(key), "--submissions", str(subs), "--out", str(tmp_path / "g.csv"),
+                  "--config", str(config)])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and err.count("\n") == 1 and "course.toml: [grading].cell_points" in err, err
+        assert message in err
+        assert not (tmp_path / "g.csv").exists()
+    config.write_text('[grading]\ncell_points = { "Yhat" = 1, "q3b.W2" = 0.5 }\n', encoding="utf-8")
+    main(["--key", str(key), "--submissions", str(subs), "--out", str(tmp_path / "g.csv"), "--config", str(config)])
+    assert (tmp_path / "g.csv").exists()

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..batch import OUTPUT_NAMES
+from ..errors import PsetError
 from ..export import write_atomic
 from .config import GradingConfig
 from .feedback import feedback_markdown, pts
 from .keydir import KeyStudent, load_key, read_submissions
 from .score import StudentGrade, grade_submission
+from .sheet import question_cells
 from ..roster import CANVAS_COLUMNS, same_text
 
 REPORT_NAME = "grading-report.txt"
@@ -78,9 +83,11 @@ class _KeyIds:
 
 
 def grade_batch(key_dir: Path, submissions_csv: Path, cfg: GradingConfig, out_path: Path) -> Summary:
-    key = load_key(key_dir)
-    subs = read_submissions(submissions_csv)
     out_path = Path(out_path)
+    check_output_place(out_path, Path(submissions_csv), Path(key_dir))
+    key = load_key(key_dir)
+    _check_cell_points(cfg, key.students, key_dir)
+    subs = read_submissions(submissions_csv)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     summary = Summary(students=len(key.students), blank_id_lines=subs.blank_id_lines)
 
@@ -126,6 +133,53 @@ def grade_batch(key_dir: Path, submissions_csv: Path, cfg: GradingConfig, out_pa
     write_atomic(report, _report(summary, Path(submissions_csv), ids))
     summary.files.append(report)
     return summary
+
+
+def check_output_place(out_path: Path, submissions: Path, key_dir: Path) -> None:
+    """Refuse, before reading or writing anything, an --out whose files would land on the
+    submissions file or on the key folder's own files (grades.csv by default sits in the
+    current folder, where a submissions export named grades.csv may well be)."""
+    if out_path.is_dir():
+        raise PsetError(f"--out {out_path} is a folder; give the grades file's path ({out_path / 'grades.csv'})")
+    for folder in [out_path.parent, *out_path.parent.parents]:
+        if folder.exists():
+            if not folder.is_dir():
+                raise PsetError(f"--out {out_path}: {folder} is a file, not a folder")
+            break
+    parent = out_path.parent
+    written = {"the grades": out_path, "feedback/": parent / FEEDBACK_DIR, REPORT_NAME: parent / REPORT_NAME,
+               CANVAS_NAME: parent / CANVAS_NAME}
+    fold = str.casefold if sys.platform in ("win32", "darwin") else str
+
+    def norm(p: Path) -> str:
+        return fold(str(p.resolve()))
+
+    def same_or_under(p: Path, q: Path) -> bool:   # p is q, or lies inside q
+        return norm(p) == norm(q) or norm(p).startswith(norm(q).rstrip(os.sep) + os.sep)
+    key_names = {fold(n) for n in OUTPUT_NAMES}
+    for what, path in written.items():
+        if same_or_under(submissions, path):
+            raise PsetError(f"the submissions file {submissions} is where grade-pset writes {what}; "
+                            "choose another --out")
+        if (same_or_under(path, key_dir / "students")
+                or norm(path.parent) == norm(key_dir) and fold(path.name) in key_names):
+            raise PsetError(f"--out {out_path} would write {path}, one of the key folder's own files; "
+                            "choose another --out")
+
+
+def _check_cell_points(cfg: GradingConfig, students, key_dir: Path) -> None:
+    """A cell_points name that is no cell would silently split the points evenly."""
+    if not cfg.cell_points:
+        return
+    names: set[str] = set()
+    for s in students:
+        for q in s.doc["questions"]:
+            for c in question_cells(q):
+                names.update((c.column, c.name))
+    for name in cfg.cell_points:
+        if name not in names:
+            raise PsetError(f"{cfg.source}: [grading].cell_points names {name!r}, which is no answer cell in "
+                            f"{key_dir} (cells are named like q3a.Yhat or q3a.W3[1], or Yhat for every question's)")
 
 
 def _question_ids(grades) -> list[str]:

@@ -28,7 +28,7 @@ Y = 0), which earn follow-through as they should: 17 %.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import PsetError
 
@@ -51,6 +51,7 @@ class GradingConfig:
     # has that cell); the rest of a question's points are split evenly over its other cells.
     cell_points: dict[str, float] | None = None
     assignment: str = DEFAULT_ASSIGNMENT  # the Canvas gradebook column
+    source: str = field(default="config", compare=False)   # the config file's name, for messages
 
     def close(self, submitted: float, expected: float, scale: float = 0.0, slack: float = 0.0) -> bool:
         return abs(submitted - expected) <= self.atol + self.rtol * max(abs(expected), scale) + slack
@@ -64,7 +65,7 @@ class GradingConfig:
         for key in table:
             if key not in known:
                 raise PsetError(f"{where}: [grading].{key}: unknown key (known: {', '.join(sorted(known))})")
-        kwargs = {}
+        kwargs = {"source": where}
         for key in ("rtol", "atol"):
             if key in table:
                 kwargs[key] = _number(table[key], f"{where}: [grading].{key}", 0.0, 1.0)

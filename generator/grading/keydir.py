@@ -41,7 +41,6 @@ class Submissions:
     rows: list[SubmissionRow]
     columns: list[str]                              # every column but student_id / name
     blank_id_lines: list[int] = field(default_factory=list)
-    ragged_lines: list[int] = field(default_factory=list)
 
 
 def safe_stem(student_id: str) -> str:
@@ -133,8 +132,11 @@ def read_submissions(path: Path) -> Submissions:
     for line, row in rows:
         if not any(v.strip() for v in row):
             continue
-        if len(row) > len(header) and any(v.strip() for v in row[len(header):]):
-            out.ragged_lines.append(line)
+        if len(row) > len(header):
+            # Every cell after the extra field would be graded as its neighbour's (even when
+            # the field pushed off the end is blank, so a blank one is no excuse).
+            raise PsetError(f"{path}:{line}: {len(row)} fields where the header has {len(header)} "
+                            "(a comma in a name or a number, unquoted?); quote that field or remove the comma")
         sid = row[id_at].strip() if id_at < len(row) else ""
         if not sid:
             out.blank_id_lines.append(line)

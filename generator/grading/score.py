@@ -84,7 +84,7 @@ def cell_points(qid: str, cells: list[Cell], points: float, cfg: GradingConfig) 
     given = left_sum(p for p in fixed if p is not None)
     rest = sum(p is None for p in fixed)
     if given > points + 1e-9 or (rest == 0 and abs(given - points) > 1e-9):
-        raise PsetError(f"[grading].cell_points give {qid} {given:g} points over its cells, "
+        raise PsetError(f"{cfg.source}: [grading].cell_points give {qid} {given:g} points over its cells, "
                         f"but the question is worth {points:g}")
     share = (points - given) / rest if rest else 0.0
     return [share if p is None else p for p in fixed]
