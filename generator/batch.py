@@ -141,29 +141,35 @@ IDENTITY_FIELDS = (("secret_fingerprint", "another secret"), ("roster_sha256", "
                    ("generator_version", "another make-pset version"))
 
 
-def _check_identity(out: Path, identity: dict, force: bool, ids: list[str]) -> bool:
-    """True when DIR already holds this batch's outputs (resume); refuse another batch's.
-    ids: the roster's student ids, to say what changed when the roster did."""
+# What a batch does with DIR: finish what it holds; start afresh; or (--force on a roster
+# that only gained or lost students) keep the students still on it and make the rest.
+RESUME, FRESH, KEEP_STAYING = "resume", "fresh", "keep staying students"
+
+
+def _check_identity(out: Path, identity: dict, force: bool, ids: list[str]) -> str:
+    """RESUME when DIR already holds this batch's outputs; refuse another batch's without
+    --force. ids: the roster's student ids, to say what changed when the roster did."""
     path = out / "batch.json"
     if not path.exists():
         if (out / "manifest.csv").exists() or (out / "students").exists():
             if not force:
                 raise PsetError(f"{out} holds outputs of unknown origin (no batch.json); "
                                 "use --force to overwrite them or choose another --out")
-        return False
+        return FRESH
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         old = None
     if not isinstance(old, dict):
         if force:
-            return False
+            return FRESH
         raise PsetError(f"{path} is unreadable; use --force to start this folder afresh")
     differ = [(key, what) for key, what in IDENTITY_FIELDS if old.get(key) != identity[key]]
     if not differ:
-        return True
+        return RESUME
     if force:
-        return False
+        # Same secret, configuration and version: a staying student's files are still theirs.
+        return KEEP_STAYING if [k for k, _ in differ] == ["roster_sha256"] else FRESH
     whats = [what for _, what in differ]
     made_with = ", ".join(whats[:-1]) + " and " + whats[-1] if len(whats) > 1 else whats[0]
     change = _roster_change(out, ids, old, only_roster=len(differ) == 1) if "roster_sha256" in dict(differ) else ""
@@ -204,12 +210,12 @@ def _roster_change(out: Path, ids: list[str], old: dict, only_roster: bool) -> s
     if recoded:
         parts.append(f"{count(len(recoded))} with the id now in another Unicode normalization, which changes "
                      f"the seed ({few(recoded, lambda i: ascii(i)[:40])})")
-    keep = only_roster and kept and not recoded and all(rows[i]["seed_attempt"] == "0" for i in kept)
+    keep = only_roster and kept and not recoded
     # Collisions are settled in id order: a student made now could take a kept one's numbers first.
     unless = " unless a student made now drew the very same Question 3 numbers" if added or not complete else ""
     return (f" ({'; '.join(parts) or 'the same student ids'}"
-            + ("; secret, configuration and version are the same, so with --force every student still on the "
-               f"roster keeps their numbers{unless})" if keep else ")"))
+            + ("; secret, configuration and version are the same, so --force keeps every student still on the "
+               f"roster as they are (numbers and files) and makes only those it lacks{unless})" if keep else ")"))
 
 
 # What a batch writes in DIR besides students/ (and .<name>.<random>.tmp while writing).
@@ -286,11 +292,12 @@ def _student_files(stem: str) -> dict[str, str]:
     return {"question_pdf": f"{stem}.pdf", "key_pdf": f"{stem}-key.pdf", "answers_json": f"{stem}-answers.json"}
 
 
-def _remove_old_students(out: Path) -> None:
-    """Starting a folder afresh (--force): the earlier batch's student files go, so that
-    students/ holds only what the new manifest lists. Only files that batch recorded."""
+def _remove_old_students(out: Path, staying: set[str] = frozenset()) -> None:
+    """Starting a folder afresh (--force): the earlier batch's student files go, but those
+    of students staying, so that students/ holds only what the new manifest lists. Only
+    files that batch recorded."""
     for row in _manifest_rows(out) + _journal_rows(out):
-        if not _usable(row):
+        if not _usable(row) or row["student_id"] in staying:
             continue
         for column, name in _student_files(row["file_stem"]).items():
             if row[column] == f"students/{name}" and Path(name).name == name and not name.startswith("."):
@@ -422,10 +429,14 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
     out = req.out
     check_inputs_outside_outputs(out, {"roster": req.roster, "secret file": req.secret_file})
     identity = batch_identity(secret, req.roster, roster, req.config)
-    resuming = _check_identity(out, identity, req.force, list(by_id)) if out.exists() else False
-    if req.only and not resuming:  # else it would quietly make the whole class
+    state = _check_identity(out, identity, req.force, list(by_id)) if out.exists() else FRESH
+    if req.only and state == KEEP_STAYING:  # the new students would be left out
+        raise PsetError(f"--only with a changed roster: run with --force alone, which keeps the students "
+                        "still on the roster as they are and makes only those it lacks")
+    if req.only and state == FRESH:  # else it would quietly make the whole class
         raise PsetError(f"--only remakes students of a batch in {out}, and it holds none made with this roster, "
                         "secret and configuration; run without --only")
+    resuming = state != FRESH
     jobs = max(1, req.jobs or os.cpu_count() or 1)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -433,7 +444,9 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
     for folder in (out, out / "students"):
         for stale in folder.glob(".*.tmp"):  # a killed run's half-written temporary files
             stale.unlink(missing_ok=True)
-    if not resuming:
+    if state == KEEP_STAYING:  # the files of students who left go; the rest are resumed
+        _remove_old_students(out, staying=set(by_id))
+    elif not resuming:
         _remove_old_students(out)
         (out / PROGRESS).unlink(missing_ok=True)
         (out / "manifest.csv").unlink(missing_ok=True)

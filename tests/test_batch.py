@@ -466,8 +466,9 @@ def test_a_changed_roster_is_refused_with_who_changed(tmp_path, capsys, secrets_
                                        secrets_dir / "a.key", out, generator.config.DEFAULT_CONFIG, jobs=1))
     key = ["--secret-file", secrets_dir / "a.key", "--out", out]
     fewer = write_roster(tmp_path / "b.csv", [("a1", "A")])
-    assert "another roster (1 student removed ('Jos\u00e9'); secret, configuration and version are the same, so " \
-           "with --force every student still on the roster keeps their numbers); use --force" \
+    promise = ("secret, configuration and version are the same, so --force keeps every student still on the "
+               "roster as they are (numbers and files) and makes only those it lacks")
+    assert f"another roster (1 student removed ('Jos\u00e9'); {promise}); use --force" \
            in one_line_error(capsys, ["--roster", fewer, *key])
     config = tmp_path / "course.toml"
     config.write_text('[course]\nname = "Another course"\n', encoding="utf-8")
@@ -478,24 +479,24 @@ def test_a_changed_roster_is_refused_with_who_changed(tmp_path, capsys, secrets_
            "which changes the seed ('Jose\\u0301')); use --force" in one_line_error(capsys, ["--roster", recoded, *key])
 
     rows = list(csv.DictReader(io.StringIO((out / "manifest.csv").read_text(encoding="utf-8"))))
-    rows[0]["seed_attempt"] = "1"          # a1's seed was moved on by a collision
+    rows[0]["seed_attempt"] = "1"          # a1's seed was moved on by a collision: kept all the same
     buf = io.StringIO()
     w = csv.DictWriter(buf, list(rows[0]), lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     (out / "manifest.csv").write_text(buf.getvalue(), encoding="utf-8")
-    assert "another roster (1 student removed ('Jos\u00e9')); use --force" \
+    assert f"another roster (1 student removed ('Jos\u00e9'); {promise}); use --force" \
            in one_line_error(capsys, ["--roster", fewer, *key])
     # An interrupted batch (one student of two in the journal): not "1 added" for the rest.
     (out / "manifest.csv").unlink()
     (out / batch.PROGRESS).write_text(json.dumps(rows[0]) + "\n", encoding="utf-8")
     more = write_roster(tmp_path / "d.csv", [("a1", "A"), ("Jos\u00e9", "J"), ("c3", "C")])
-    assert "another roster (the earlier batch had made 1 of its 2 students); use --force" \
-           in one_line_error(capsys, ["--roster", more, *key])
+    assert f"another roster (the earlier batch had made 1 of its 2 students; {promise} unless a student made " \
+           "now drew the very same Question 3 numbers); use --force" in one_line_error(capsys, ["--roster", more, *key])
     identity = json.loads((out / "batch.json").read_text(encoding="utf-8"))
     for damaged in (10 ** 4000, "2", True, -1):        # batch.json edited by hand: no traceback, no huge number
         (out / "batch.json").write_text(json.dumps({**identity, "students": damaged}), encoding="utf-8")
-        assert "another roster (2 students added ('Jos\u00e9', 'c3')); use --force" \
+        assert "another roster (2 students added ('Jos\u00e9', 'c3'); secret, " \
                in one_line_error(capsys, ["--roster", more, *key])
 
 
@@ -512,8 +513,8 @@ def test_another_secret_or_roster_is_refused_without_force(tmp_path, capsys, kin
                       encoding="utf-8")
     err = one_line_error(capsys, ["--roster", longer, "--secret-file", secrets_dir / "a.key", "--out", out])
     assert "another roster (1 student added ('S0012348'); secret, configuration and version are the same, so " \
-           "with --force every student still on the roster keeps their numbers unless a student made now drew " \
-           "the very same Question 3 numbers)" in err
+           "--force keeps every student still on the roster as they are (numbers and files) and makes only " \
+           "those it lacks unless a student made now drew the very same Question 3 numbers)" in err
     assert snapshot(out) == before
     old_seeds = {r["student_id"]: answers(out, r)["seed"] for r in manifest(out)}
 
@@ -526,6 +527,35 @@ def test_another_secret_or_roster_is_refused_without_force(tmp_path, capsys, kin
     secret_b = read_secret(secrets_dir / "b.key")
     assert all(new_seeds[i] == student_seed(secret_b, i) for i in new_seeds)
 
+
+def test_force_on_a_roster_that_gained_and_lost_students_makes_only_the_new(tmp_path, capsys, kind_runs,
+                                                                           secrets_dir):
+    """A late enrolment and a drop: --force keeps the staying students' files untouched,
+    makes the one added, and removes the files of the one who left; --only cannot do it."""
+    made, _ = kind_runs("plain.csv")
+    out = tmp_path / "out"
+    shutil.copytree(made, out)
+    before = snapshot(out)
+    rows = {r["student_id"]: r for r in manifest(out)}
+    roster = write_roster(tmp_path / "later.csv", [("s1", "Ada Lovelace"), ("s3", "s3"), ("s4", "Late Comer")])
+    key = ["--roster", roster, "--secret-file", secrets_dir / "a.key", "--out", out]
+    assert "--only with a changed roster: run with --force alone" in \
+        one_line_error(capsys, [*key, "--only", "s4", "--force"])
+    assert snapshot(out) == before
+    s = summary(cli(*key, "--force", "--jobs", 1))
+    assert (s["n"], s["made"], s["reused"]) == (3, 1, 2)
+    after = snapshot(out)
+    for sid in ("s1", "s3"):
+        for column in ("question_pdf", "key_pdf", "answers_json"):
+            assert after[rows[sid][column]] == before[rows[sid][column]]     # same mtime, same bytes
+    assert not any(p.startswith(f"students/{rows['s2']['file_stem']}") for p in after)
+    now = {r["student_id"]: r for r in manifest(out)}
+    assert list(now) == ["s1", "s3", "s4"]
+    secret = read_secret(secrets_dir / "a.key")
+    assert answers(out, now["s4"])["seed"] == student_seed(secret, "s4", int(now["s4"]["seed_attempt"]))
+    assert [r["student_id"] for r in map(json.loads, (out / "answers.jsonl").read_text().splitlines())] \
+        == ["s1", "s3", "s4"]
+    assert summary(cli(*key))["reused"] == 3                          # and the folder is this batch's now
 
 def test_outputs_of_unknown_origin_are_refused(tmp_path, capsys, secrets_dir):
     (tmp_path / "out" / "students").mkdir(parents=True)
