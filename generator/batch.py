@@ -425,7 +425,9 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
     by_id = {s.id: s for s in roster.students}
     unknown = [i for i in req.only if i not in by_id]
     if unknown:
-        raise PsetError(f"--only: {unknown[0]!r} is not a student id in {req.roster}")
+        like = [s.id for s in roster.students if same_text(s.id).casefold() == same_text(unknown[0]).casefold()]
+        hint = f" (did you mean {like[0]!r}?)" if like else ""
+        raise PsetError(f"--only: {unknown[0]!r} is not a student id in {req.roster}{hint}")
     out = req.out
     check_inputs_outside_outputs(out, {"roster": req.roster, "secret file": req.secret_file})
     identity = batch_identity(secret, req.roster, roster, req.config)
@@ -438,6 +440,9 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
                         "secret and configuration; run without --only")
     resuming = state != FRESH
     jobs = max(1, req.jobs or os.cpu_count() or 1)
+    if (out / "students").exists() and not (out / "students").is_dir():
+        raise PsetError(f"{out / 'students'} is a file, where the batch keeps its students' files; "
+                        "move it or choose another --out")
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "students").mkdir(exist_ok=True)

@@ -10,7 +10,7 @@ from . import __version__
 from .batch import BatchRequest, run_batch
 from .config import DEFAULT_CONFIG, load_config
 from .errors import PsetError
-from .outputs import pset_files, write_files
+from .outputs import check_folder, pset_files, write_files
 from .pset import build_original, build_pset
 from .secret import new_secret, permission_warning
 
@@ -48,9 +48,15 @@ def main_command(seed, original, out, config_path, emit, roster, secret_file, ne
     make-pset --new-secret course.secret
     make-pset --roster class.csv --secret-file course.secret --out batch
     """
-    if new_secret_file:
-        if seed is not None or original or roster:
-            raise PsetError("--new-secret writes a secret and does nothing else")
+    if new_secret_file is not None:
+        if not new_secret_file.strip():
+            raise PsetError("--new-secret is empty; give the file to write the secret to")
+        others = {"--seed": seed is not None, "--original": original, "--roster": roster, "--out": out != ".",
+                  "--config": config_path, "--emit": emit, "--secret-file": secret_file, "--jobs": jobs,
+                  "--only": only, "--force": force, "--id-column": id_column, "--name-column": name_column}
+        if any(others.values()):
+            raise PsetError(f"--new-secret writes a secret and does nothing else; drop "
+                            f"{next(k for k, v in others.items() if v)} (or run it as a second command)")
         new_secret(new_secret_file)
         click.echo(f"wrote a new course secret to {new_secret_file}; keep it private and back it up")
         return
@@ -62,7 +68,11 @@ def main_command(seed, original, out, config_path, emit, roster, secret_file, ne
                   "--id-column": id_column, "--name-column": name_column}
     if roster is None and any(batch_only.values()):
         raise PsetError(f"{next(k for k, v in batch_only.items() if v)} needs --roster")
+    if roster is not None and emit:
+        raise PsetError("--emit typ writes one set's Typst sources, with --seed N or --original; "
+                        "a roster batch writes PDFs and answers only")
     config = load_config(config_path) if config_path else DEFAULT_CONFIG
+    check_folder(Path(out))
     if roster is not None:
         _run_roster(roster, secret_file, out, config, jobs, only, force, id_column, name_column)
         return
@@ -76,11 +86,10 @@ def _run_roster(roster, secret_file, out, config, jobs, only, force, id_column, 
     if not secret_file:
         raise PsetError("--roster needs --secret-file FILE; make one with `make-pset --new-secret FILE` "
                         "and keep it private")
-    req = BatchRequest(Path(roster), Path(secret_file), Path(out), config, jobs, tuple(only), force,
+    req = BatchRequest(Path(roster), Path(secret_file), Path(out), config, jobs, tuple(i.strip() for i in only), force,
                        id_column, name_column)
+    # Said after the batch, so that a refused batch stays one line on stderr.
     warning = permission_warning(secret_file) if Path(secret_file).exists() else None
-    if warning:
-        click.echo(f"make-pset: warning: {warning}", err=True)
     bar = None
     if sys.stderr.isatty():
         def progress(done, total):
@@ -98,8 +107,11 @@ def _run_roster(roster, secret_file, out, config, jobs, only, force, id_column, 
             bar.__exit__(None, None, None)
     for line, why in result.roster.skipped:
         click.echo(f"make-pset: skipped {roster} line {line}: {why}", err=True)
-    click.echo(f"{result.out}: {len(result.roster.students)} students ({result.made} made, "
+    n = len(result.roster.students)
+    click.echo(f"{result.out}: {n} student{'s' * (n != 1)} ({result.made} made, "
                f"{result.reused} already up to date, {result.collisions} seeds re-derived)")
+    if warning:
+        click.echo(f"make-pset: warning: {warning}", err=True)
 
 
 def run(command, argv, prog: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import PsetError
 from .export import answers_document, dumps, write_atomic
 from .pset import ProblemSet
 from .render import render_pset
@@ -27,6 +28,16 @@ def pset_files(ps: ProblemSet, stem: str | None = None, student_id: str | None =
         files[f"{stem}.typ"] = rendered.question_typ.encode("utf-8")
         files[f"{stem}-key.typ"] = rendered.key_typ.encode("utf-8")
     return PsetFiles(files, doc)
+
+
+def check_folder(out_dir: Path) -> None:
+    """--out and every folder above it that exists must be folders: say so in one line
+    rather than fail in mkdir halfway ("File exists")."""
+    for folder in [out_dir, *out_dir.parents]:
+        if folder.exists():
+            if not folder.is_dir():
+                raise PsetError(f"--out {out_dir}: {folder} is a file, not a folder")
+            return
 
 
 def write_files(out_dir: Path, bundle: PsetFiles) -> list[Path]:

@@ -32,7 +32,7 @@ from pdftext import pdf_text, squashed
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "rosters"
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-SUMMARY = re.compile(r"^(?P<out>.+): (?P<n>\d+) students \((?P<made>\d+) made, (?P<reused>\d+) already up to "
+SUMMARY = re.compile(r"^(?P<out>.+): (?P<n>\d+) students? \((?P<made>\d+) made, (?P<reused>\d+) already up to "
                      r"date, (?P<collisions>\d+) seeds re-derived\)$")
 MANIFEST_HEADER = ["student_id", "name", "file_stem", "variant", "seed_attempt", "question_pdf", "key_pdf",
                    "answers_json", "question_sha256", "key_sha256", "answers_sha256", "key_pages",
@@ -556,6 +556,44 @@ def test_force_on_a_roster_that_gained_and_lost_students_makes_only_the_new(tmp_
     assert [r["student_id"] for r in map(json.loads, (out / "answers.jsonl").read_text().splitlines())] \
         == ["s1", "s3", "s4"]
     assert summary(cli(*key))["reused"] == 3                          # and the folder is this batch's now
+
+def test_options_that_cannot_apply_are_refused_in_one_line(tmp_path, capsys, secrets_dir):
+    """Each is one line and exit 2, with nothing written: --emit with a roster (it used to
+    be ignored), --new-secret beside another option (--out was ignored), an empty
+    --new-secret, a students/ that is a file, an --out under a file, an --only id that
+    differs from a roster id only in case (named as the likely one)."""
+    roster = write_roster(tmp_path / "r.csv", [("s1", "Ada"), ("s2", "Bob")])
+    key = ["--roster", roster, "--secret-file", secrets_dir / "a.key"]
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "bf").mkdir()
+    (tmp_path / "bf" / "students").write_text("x")
+    cases = [([*key, "--emit", "typ", "--out", tmp_path / "o"], "--emit typ writes one set's Typst sources"),
+             (["--new-secret", tmp_path / "n.key", "--out", tmp_path / "o"], "drop --out"),
+             (["--new-secret", tmp_path / "n.key", "--seed", "1"], "drop --seed"),
+             (["--new-secret", " "], "--new-secret is empty"),
+             ([*key, "--out", tmp_path / "bf", "--force"], "students is a file, where the batch keeps"),
+             ([*key, "--out", tmp_path / "afile" / "o"], "afile is a file, not a folder"),
+             (["--seed", "1", "--out", tmp_path / "afile" / "o"], "afile is a file, not a folder"),
+             ([*key, "--out", tmp_path / "o", "--only", "S2"], "(did you mean 's2'?)")]
+    before = snapshot(tmp_path)
+    for argv, message in cases:
+        assert message in one_line_error(capsys, argv), argv
+        assert snapshot(tmp_path) == before, argv
+
+
+def test_a_readable_secret_is_warned_after_the_batch_not_beside_an_error(tmp_path, capsys, secrets_dir):
+    secret = tmp_path / "open.key"
+    secret.write_bytes((secrets_dir / "a.key").read_bytes())
+    secret.chmod(0o644)
+    roster = write_roster(tmp_path / "r.csv", [("s1", "Ada")])
+    assert "--only: 'nope'" in one_line_error(capsys, ["--roster", roster, "--secret-file", secret,
+                                                         "--out", tmp_path / "o", "--only", "nope"])
+    proc = cli("--roster", roster, "--secret-file", secret, "--out", tmp_path / "o", "--only", " s1 ")
+    assert proc.returncode == 2 and "--only remakes students" in proc.stderr   # stripped, as roster ids are
+    s = summary(proc := cli("--roster", roster, "--secret-file", secret, "--out", tmp_path / "o", "--jobs", 1))
+    assert s["n"] == 1 and proc.stdout.strip().endswith("1 student (1 made, 0 already up to date, 0 seeds re-derived)")
+    assert proc.stderr.strip().splitlines() == [f"make-pset: warning: secret file {secret} can be read by others "
+                                                "(mode 644); chmod 600 it"]
 
 def test_outputs_of_unknown_origin_are_refused(tmp_path, capsys, secrets_dir):
     (tmp_path / "out" / "students").mkdir(parents=True)

@@ -228,6 +228,9 @@ def test_grade_batch_outputs_and_report(batch):
     assert "No submission" in (out.parent / "feedback" / "s00010.md").read_text()
     report = (out.parent / "grading-report.txt").read_text()
     assert "NOPE" in report and student_id(11) in report
+    # total/possible cover the answer cells (15 points of Q3); Q1 and Q2 are graded by hand.
+    note = "q1, q2 (10 points) have no numeric answer cells: they are graded by hand and not in this total."
+    assert f"grades.csv: {note}" in report and note in fb
     canvas = list(csv.reader((out.parent / "canvas-import.csv").open()))
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Problem Set 2"]
     assert canvas[1][-1] == "17.5" and len(canvas) == 13

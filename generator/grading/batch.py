@@ -20,7 +20,7 @@ from ..batch import OUTPUT_NAMES
 from ..errors import PsetError
 from ..export import write_atomic
 from .config import GradingConfig
-from .feedback import feedback_markdown, pts
+from .feedback import by_hand_note, feedback_markdown, pts
 from .keydir import KeyStudent, load_key, read_submissions
 from .score import StudentGrade, grade_submission
 from .sheet import question_cells
@@ -130,7 +130,8 @@ def grade_batch(key_dir: Path, submissions_csv: Path, cfg: GradingConfig, out_pa
         write_atomic(path, _canvas_csv(grades, key.canvas, cfg.assignment))
         summary.files.append(path)
     report = out_path.parent / REPORT_NAME
-    write_atomic(report, _report(summary, Path(submissions_csv), ids))
+    by_hand = next((g.by_hand for _, g, _ in grades), [])
+    write_atomic(report, _report(summary, Path(submissions_csv), ids, by_hand))
     summary.files.append(report)
     return summary
 
@@ -213,8 +214,10 @@ def _canvas_csv(grades, canvas: dict[str, dict[str, str]], assignment: str) -> s
     return _csv(rows)
 
 
-def _report(summary: Summary, submissions: Path, ids: _KeyIds) -> str:
+def _report(summary: Summary, submissions: Path, ids: _KeyIds, by_hand: list[tuple[str, float]]) -> str:
     out = [f"grade-pset report for {submissions.name}", summary.line(), ""]
+    if by_hand:
+        out += ["grades.csv: " + by_hand_note(by_hand), ""]
 
     def section(title: str, items: list[str]) -> None:
         out.extend([f"{title}: {len(items)}"] + [f"  {i}" for i in items] + [""])

@@ -1,6 +1,7 @@
 """feedback/<file stem>.md: each cell that did not earn full marks, and the totals."""
 from __future__ import annotations
 
+from ..floats import left_sum
 from ..numfmt import rounded
 from .score import StudentGrade
 
@@ -21,10 +22,19 @@ def pts(x: float) -> str:
     return f"{round(x, 4):g}"
 
 
+def by_hand_note(by_hand: list[tuple[str, float]]) -> str:
+    """grades.csv's total covers the answer cells only; a reader must not take it for the grade."""
+    ids = ", ".join(q for q, _ in by_hand)
+    return (f"{ids} ({pts(left_sum(p for _, p in by_hand))} points) have no numeric answer cells: they are "
+            "graded by hand and not in this total.")
+
+
 def feedback_markdown(grade: StudentGrade, name: str, missing: bool = False) -> str:
     lines = [f"# Feedback: {md_text(name)} ({md_text(grade.student_id or '')})", "",
              f"Variant {md_text(grade.variant)}. Total **{pts(grade.total)}** of {pts(grade.possible)}"
              + (" (extra credit counts on top)." if any(q.extra_credit for q in grade.questions) else "."), ""]
+    if grade.by_hand:
+        lines += [by_hand_note(grade.by_hand), ""]
     if missing:
         lines += ["No submission was found for this student id.", ""]
     for q in grade.questions:

@@ -63,6 +63,7 @@ class StudentGrade:
     variant: str
     questions: list[QuestionGrade] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)   # submitted columns not in this key
+    by_hand: list[tuple[str, float]] = field(default_factory=list)  # (question, points): no numeric cells
 
     @property
     def total(self) -> float:
@@ -264,6 +265,7 @@ def grade_submission(doc: dict, submitted: dict[str, str], cfg: GradingConfig) -
     for q in doc["questions"]:
         qg = _judge_question(q, submitted, cfg)
         if not qg.cells:
+            grade.by_hand.append((str(q["id"]), float(q.get("points", 0))))
             continue
         known.update(c.cell.column for c in qg.cells)
         grade.questions.append(qg)
