@@ -107,6 +107,8 @@ def _run_roster(roster, secret_file, out, config, jobs, only, force, id_column, 
             bar.__exit__(None, None, None)
     for line, why in result.roster.skipped:
         click.echo(f"make-pset: skipped {roster} line {line}: {why}", err=True)
+    if result.roster.id_fallback:
+        click.echo(f"make-pset: note: {roster}: {result.roster.id_fallback}", err=True)
     n = len(result.roster.students)
     click.echo(f"{result.out}: {n} student{'s' * (n != 1)} ({result.made} made, "
                f"{result.reused} already up to date, {result.collisions} seeds re-derived)")

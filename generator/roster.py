@@ -13,7 +13,7 @@ Which column is the student id:
   its Student View test student ("Student, Test", no SIS User ID) are skipped.
 - Gradescope (SID, or Email with Name / Full Name / First Name + Last Name): the SID
   when every row has one, else the Email. Rows whose Role is not Student are skipped.
-- Plain: the ``id`` column.
+- Plain: the ``id`` column (or ``student_id``, ``student id``).
 
 Ids have their surrounding whitespace stripped; inside, whitespace is kept (the file
 name maps it to ``_``). Names are kept exactly as written: Canvas's "Last, First" as
@@ -37,6 +37,8 @@ _RESERVED = frozenset(["CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1,
                        *(f"LPT{i}" for i in range(1, 10))])
 _CANVAS_KEEP = ("student", "lastname", "firstname", "id", "sis user id", "sis login id",
                 "integration id", "root account", "section")
+# A plain roster's id column; student_id is the answer sheet's, which may be reused as a roster.
+PLAIN_IDS = ["id", "student_id", "student id"]
 _GRADESCOPE_KEEP = ("first name", "last name", "name", "full name", "email", "sid")
 
 
@@ -64,6 +66,9 @@ class Roster:
     id_column: str             # header of the id column, as written in the file
     name_column: str           # header(s) of the name, " + " between parts; "" if none
     skipped: tuple[tuple[int, str], ...] = ()   # (line, why) of rows that are not students
+    # Why the id column is not the kind's first choice ("" when it is, or was given):
+    # the seeds come from it, so the instructor should know.
+    id_fallback: str = ""
 
 
 def same_text(student_id: str) -> str:
@@ -185,11 +190,12 @@ def _detect(h: _Header, id_override: str | None) -> str:
     if h.has("id", "section") and names and (h.has("sis user id") or h.has("sis login id")):
         return "canvas"
     person = h.has("name") or h.has("full name") or h.has("first name", "last name")
-    if h.has("sid") or (h.has("email") and person and not h.has("id")):
+    plain_id = any(h.has(n) for n in PLAIN_IDS)
+    if h.has("sid") or (h.has("email") and person and not plain_id):
         return "gradescope"
-    if h.has("id") or id_override:
+    if plain_id or id_override:
         return "plain"
-    raise RosterError(f"{h.where} line 1: no student id column (an 'id' column, a Canvas export "
+    raise RosterError(f"{h.where} line 1: no student id column (an 'id' or 'student_id' column, a Canvas export "
                       f"or a Gradescope roster); the header is {h.shown()}; "
                       "name the id column with --id-column")
 
@@ -258,13 +264,19 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
     if not body:
         raise RosterError(f"{where}: no students after the header")
 
+    id_fallback = ""
     if id_column is not None:
         id_ix = h.column(id_column, "--id-column")
     else:
-        prefs = {"canvas": ["sis user id", "id"], "gradescope": ["sid", "email"], "plain": ["id"]}
+        prefs = {"canvas": ["sis user id", "id"], "gradescope": ["sid", "email"], "plain": PLAIN_IDS}
         present = [h.column(n) for n in prefs[kind] if h.has(n)]
         full = [i for i in present if all(row[i].strip() for _, row in body)]
         id_ix = (full or present)[0]
+        if id_ix != present[0]:
+            line = next(line for line, row in body if not row[present[0]].strip())
+            id_fallback = (f"student ids come from {quoted(h.names[id_ix])}, as {quoted(h.names[present[0]])} "
+                           f"is empty on line {line}; seeds come from the ids, so keep that column for this "
+                           f"class (--id-column {quoted(h.names[id_ix])})")
     keep_names = {"canvas": _CANVAS_KEEP, "gradescope": _GRADESCOPE_KEEP, "plain": ()}[kind]
     keep = [i for i, n in enumerate(h.names)
             if i == id_ix or i in name_ix or (n.casefold() in keep_names and h.index[n.casefold()][0] == i)]
@@ -297,4 +309,5 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
         students.append(Student(id=sid, name=name, line=line, file_stem=stem,
                                 columns={h.names[i]: row[i] for i in keep}))
     return Roster(kind=kind, students=tuple(students), id_column=h.names[id_ix],
-                  name_column=" + ".join(h.names[i] for i in name_ix), skipped=tuple(skipped))
+                  name_column=" + ".join(h.names[i] for i in name_ix), skipped=tuple(skipped),
+                  id_fallback=id_fallback)

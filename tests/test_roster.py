@@ -47,6 +47,10 @@ def test_canvas_falls_back_to_canvas_id_when_a_sis_user_id_is_missing(tmp_path):
                            '"Roe, Rick",4212,,rroe,A,8\n')
     r = read_roster(path)
     assert r.id_column == "ID" and [s.id for s in r.students] == ["4211", "4212"]
+    # Said, with the row to fix: next term's export with every SIS User ID would change the seeds.
+    assert r.id_fallback == ("student ids come from 'ID', as 'SIS User ID' is empty on line 4; seeds come from "
+                             "the ids, so keep that column for this class (--id-column 'ID')")
+    assert read_roster(path, id_column="ID").id_fallback == ""
 
 
 def test_canvas_with_first_last_name_columns_and_no_sis_user_id(tmp_path):
@@ -56,6 +60,7 @@ def test_canvas_with_first_last_name_columns_and_no_sis_user_id(tmp_path):
                            "Student,Test,4299,,A,\n")
     r = read_roster(path)
     assert r.kind == "canvas" and r.id_column == "ID" and r.name_column == "LastName + FirstName"
+    assert r.id_fallback == ""   # no SIS User ID column at all: ID is the only choice
     assert [(s.id, s.name) for s in r.students] == [("4211", "Doe, Jane")]
     assert r.skipped == ((2, "Canvas Points Possible row"), (4, "Canvas test student"))
 
@@ -88,6 +93,13 @@ def test_plain_roster_and_empty_name_falls_back_to_id():
     assert [(s.id, s.name, s.line) for s in r.students] == [
         ("s1", "Ada Lovelace", 2), ("s2", "Hopper, Grace", 3), ("s3", "s3", 4)]
 
+
+@pytest.mark.parametrize("header", ["student_id,name,email", "Student ID,Name,Email"])
+def test_plain_roster_with_a_student_id_column(tmp_path, header):
+    """The answer sheet's own header, reused as a roster: student_id, not the e-mail."""
+    r = read_roster(write(tmp_path, f"{header}\ns1,Ada,ada@example.edu\ns2,Bob,bob@example.edu\n"))
+    assert r.kind == "plain" and r.id_column == header.split(",")[0]
+    assert [(s.id, s.name) for s in r.students] == [("s1", "Ada"), ("s2", "Bob")]
 
 def test_plain_roster_with_ids_only(tmp_path):
     r = read_roster(write(tmp_path, "ID\nx1\nx2\n"))
