@@ -392,6 +392,24 @@ def _forkserver_pool(ctx, jobs: int):
     return ctx.Pool(jobs, maxtasksperchild=WORKER_STUDENTS)
 
 
+def _start_resource_tracker() -> None:
+    """multiprocessing's resource tracker (started with the first pool) ignores SIGINT and
+    SIGTERM but not SIGHUP: a closed terminal would kill it, and a warning and a traceback
+    follow the batch's one line. Started with SIGHUP blocked, it keeps it blocked (it
+    unblocks only the other two); here a SIGHUP meanwhile waits, it is not lost."""
+    if not hasattr(signal, "pthread_sigmask") or not hasattr(signal, "SIGHUP"):
+        return
+    from multiprocessing import resource_tracker
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+HELD_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
 @contextlib.contextmanager
 def _started(make_pool):
     """The pool, with Ctrl-C held back while it starts its workers. Interrupted then, the
@@ -399,14 +417,17 @@ def _started(make_pool):
     traceback as it failed to start; held back, it arrives once the pool's exit is there
     to end them. (A handler, not a signal mask: the kernel hands SIGINT to any thread
     that does not block it, numpy's among them.)"""
-    held: list = []
+    held: list[int] = []
     here = threading.current_thread() is threading.main_thread()  # signal.signal's rule
-    before = signal.signal(signal.SIGINT, lambda *a: held.append(a)) if here else None
+    # SIGINT, and SIGTERM / SIGHUP where the CLI answers them like it (cli.Terminated).
+    signals = [sig for sig in HELD_SIGNALS if sig == signal.SIGINT or callable(signal.getsignal(sig))] if here else []
+    before = {sig: signal.signal(sig, lambda signum, frame: held.append(signum)) for sig in signals}
 
     def restore() -> None:
-        if here:  # None: a handler set outside Python (an embedding program); default then
-            signal.signal(signal.SIGINT, signal.SIG_DFL if before is None else before)
+        for sig, handler in before.items():  # None: set outside Python (an embedder); default then
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
     try:
+        _start_resource_tracker()
         pool = make_pool()
     except BaseException:
         restore()
@@ -414,7 +435,7 @@ def _started(make_pool):
     with pool:
         restore()  # inside: a Ctrl-C from here on finds the pool's exit to end the workers
         if held:
-            signal.raise_signal(signal.SIGINT)  # to the handler it was meant for
+            signal.raise_signal(held[0])  # to the handler it was meant for
         yield pool
 
 

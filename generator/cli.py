@@ -1,7 +1,9 @@
 """make-pset: a thin click layer over the library. Errors become one line, exit 2."""
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -116,10 +118,30 @@ def _run_roster(roster, secret_file, out, config, jobs, only, force, id_column, 
         click.echo(f"make-pset: warning: {warning}", err=True)
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP (a `kill`, a closed terminal, a job scheduler's time limit),
+    raised like Ctrl-C's KeyboardInterrupt so that a batch's pool ends its workers; by
+    default this process would die at once and each worker print a broken-pipe traceback."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated(signum)
+
+
+TERMINATING = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
 def run(command, argv, prog: str) -> None:
     """Run a click command with our error contract: one line on stderr, exit code 2."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in TERMINATING:
+            if signal.getsignal(sig) == signal.SIG_DFL:   # not one ignored (nohup) or set by an embedder
+                signal.signal(sig, _raise_terminated)
     try:
         command.main(args=argv, prog_name=prog, standalone_mode=False)
+    except Terminated as e:
+        click.echo(f"{prog}: terminated ({signal.Signals(e.args[0]).name})", err=True)
+        sys.exit(128 + e.args[0])
     except PsetError as e:
         click.echo(f"{prog}: error: {e}", err=True)
         sys.exit(2)

@@ -1040,3 +1040,29 @@ def test_ctrl_c_during_a_pooled_batch_is_one_line(tmp_path, secrets_dir, when):
     while in_group(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert in_group(proc.pid) == {}                    # the forkserver and workers are gone too
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; a forkserver on Linux only")
+@pytest.mark.parametrize("sig,group", [(signal.SIGTERM, False), (signal.SIGTERM, True), (signal.SIGHUP, True)])
+def test_a_terminated_batch_is_one_line_and_resumes(tmp_path, secrets_dir, sig, group):
+    """`kill PID` (SIGTERM to the batch's process only: it used to die at once, and each
+    worker printed a broken-pipe traceback), `kill -- -PGID`, a closed terminal (SIGHUP):
+    one line, exit 128 + the signal, no process left behind, and the rerun finishes."""
+    roster = write_roster(tmp_path / "class.csv", [(f"s{i}", f"N{i}") for i in range(40)])
+    out = tmp_path / "out"
+    args = ["--roster", str(roster), "--secret-file", str(secrets_dir / "a.key"), "--out", str(out), "--jobs", "2"]
+    proc = subprocess.Popen([sys.executable, "-m", "generator", *args], env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not ((out / batch.PROGRESS).exists() and (out / batch.PROGRESS).read_bytes().count(b"\n")):
+        assert proc.poll() is None and time.monotonic() < deadline, "the batch ended before it was terminated"
+        time.sleep(0.005)
+    (os.killpg if group else os.kill)(proc.pid, sig)
+    _, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err.strip()) == (128 + sig, f"make-pset: terminated ({signal.Signals(sig).name})")
+    while in_group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert in_group(proc.pid) == {}
+    assert not list(out.rglob(".*.tmp"))
+    s = summary(cli(*args))
+    assert s["made"] + s["reused"] == 40 and s["reused"] >= 1
