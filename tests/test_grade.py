@@ -148,6 +148,42 @@ def test_one_wrong_cell_carried_loses_only_that_cell(docs, qid, cell):
     assert checked >= 10
 
 
+def _bias_anchored(q):
+    """(node without a cell, its bias cell): an add node with a parameter read nowhere else."""
+    nodes = q["graph"]["nodes"]
+    readers = {}
+    for n in nodes:
+        for a in n["args"]:
+            readers.setdefault(a, []).append(n["name"])
+    for n in nodes:
+        if n["name"] in q["answers"] or n["op"] != "add" or abs(n["grad"]) < 0.01:
+            continue
+        bias = [a for a in n["args"] if a in q["answers"] and readers[a] == [n["name"]]
+                and next(m for m in nodes if m["name"] == a)["op"] == "param"]
+        if bias:
+            yield n["name"], bias[0]
+
+
+@pytest.mark.parametrize("qid", ["q3a"])   # q3b's add nodes are all cells
+def test_a_slip_at_a_node_without_a_cell_costs_one_cell(docs, qid):
+    """dL/dZ3 of the output unit is no cell: a student who slips there makes every cell
+    below wrong, each consistent with their own dL/dZ3, which their B3 shows (dL/dB3 =
+    dL/dZ3). B3, the node's anchor, pays; the rest earn follow-through from it."""
+    checked = set()
+    for d in docs[:60]:
+        q = next(q for q in d["questions"] if q["id"] == qid)
+        for node, bias in _bias_anchored(q):
+            cells = chain_carried(d, qid, node, delta=0.37)
+            g, got, possible = score(d, texts(cells))
+            qg = next(x for x in g.questions if x.id == qid)
+            changed = [c for c in qg.cells if not CFG.close(cells[c.cell.column], c.cell.expected)]
+            wrong = [c.cell.name for c in qg.cells if c.verdict == "wrong"]
+            assert wrong == [bias], (d["seed"], node, wrong)
+            assert all(c.sources for c in changed if c.verdict == "follow-through")
+            assert got == pytest.approx(possible - next(c.points_possible for c in qg.cells if c.cell.name == bias))
+            checked.add((d["seed"], node, sum(c.verdict == "follow-through" for c in changed)))
+    assert len(checked) >= 20 and sum(ft > 1 for _, _, ft in checked) >= 10
+
 def test_loss_and_output_gradient_follow_students_yhat(docs):
     d = docs[0]
     q = next(x for x in d["questions"] if x["id"] == "q3a")

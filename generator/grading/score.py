@@ -204,44 +204,58 @@ def _judge_with_graph(g: _Graph, results: dict[str, CellResult], cfg: GradingCon
         _judge(loss, cfg, recomputed, (g.output,) if student_yhat else (),
                upstream_ok=student_yhat and yhat.verdict in FULL, slack=slack(g.loss))
 
-    memo: dict[str, tuple[float, float, frozenset[str]] | None] = {}
+    grads = [r for r in results.values() if not r.cell.is_value]
+    for r in grads:
+        if r.cell.name not in g.nodes:
+            raise PsetError(f"answer cell {r.cell.column} is not a node of the question's graph")
+    anchors = _anchors(g, results, grads, values)
 
-    def chain(name: str):
-        """(dL/d name from the student's cells, sum of |terms|, cells used) or None."""
-        if name in memo:
+    def make_chain(use_anchors: bool, skip: frozenset[str] = frozenset()):
+        memo: dict[str, tuple[float, float, frozenset[str]] | None] = {}
+
+        def chain(name: str):
+            """(dL/d name from the student's cells, sum of |terms|, cells used) or None."""
+            if name in memo:
+                return memo[name]
+            memo[name] = None  # guards against cycles in a malformed key
+            if name == g.loss:
+                memo[name] = (1.0, 1.0, frozenset())
+                return memo[name]
+            total, scale, used = 0.0, 0.0, set()
+            try:
+                for consumer, pos in g.consumers[name]:
+                    r = results.get(consumer)
+                    anchor = anchors.get(consumer) if use_anchors and consumer not in skip else None
+                    if r is not None and not r.cell.is_value and r.value is not None:
+                        upstream, ups_used = r.value, {consumer}
+                    elif anchor is not None:
+                        upstream, ups_used = anchor[0].value / anchor[1], {anchor[0].cell.name}
+                    else:
+                        sub = chain(consumer)
+                        if sub is None:
+                            return None
+                        upstream, ups_used = sub[0], set(sub[2])
+                        if consumer == g.output and student_yhat:
+                            ups_used.add(g.output)
+                    term = g.local(name, consumer, pos, values) * upstream
+                    total += term
+                    scale += abs(term)
+                    used |= ups_used
+            except (ValueError, ZeroDivisionError, OverflowError):
+                return None
+            memo[name] = (total, scale, frozenset(used))
             return memo[name]
-        memo[name] = None  # guards against cycles in a malformed key
-        if name == g.loss:
-            memo[name] = (1.0, 1.0, frozenset())
-            return memo[name]
-        total, scale, used = 0.0, 0.0, set()
-        try:
-            for consumer, pos in g.consumers[name]:
-                r = results.get(consumer)
-                if r is not None and not r.cell.is_value and r.value is not None:
-                    upstream, ups_used = r.value, {consumer}
-                else:
-                    sub = chain(consumer)
-                    if sub is None:
-                        return None
-                    upstream, ups_used = sub[0], set(sub[2])
-                    if consumer == g.output and student_yhat:
-                        ups_used.add(g.output)
-                term = g.local(name, consumer, pos, values) * upstream
-                total += term
-                scale += abs(term)
-                used |= ups_used
-        except (ValueError, ZeroDivisionError, OverflowError):
-            return None
-        memo[name] = (total, scale, frozenset(used))
-        return memo[name]
+        return chain
+
+    by_cells = make_chain(False)
+    with_anchors = make_chain(True)
+    anchored_by = {r.cell.name: frozenset(n for n, (a, _) in anchors.items() if a is r) for r in grads}
 
     index = {name: i for i, name in enumerate(g.order)}
-    grads = [r for r in results.values() if not r.cell.is_value]
-    for r in sorted(grads, key=lambda r: -index.get(r.cell.name, -1)):
+    # An anchor is judged where its node stands: before every cell that may lean on it.
+    at = {r.cell.name: max([index[r.cell.name], *(index[n] for n in anchored_by[r.cell.name])]) for r in grads}
+    for r in sorted(grads, key=lambda r: -at[r.cell.name]):
         name = r.cell.name
-        if name not in g.nodes:
-            raise PsetError(f"answer cell {r.cell.column} is not a node of the question's graph")
         if r.value is None or cfg.close(r.value, r.cell.expected):
             _judge(r, cfg, None, ())
             continue
@@ -249,13 +263,50 @@ def _judge_with_graph(g: _Graph, results: dict[str, CellResult], cfg: GradingCon
         if cfg.close(r.value, r.cell.expected, key_scale):
             _judge(r, cfg, None, (), key_scale=key_scale)
             continue
-        got = chain(name)
-        if got is None:
-            _judge(r, cfg, None, (), key_scale=key_scale)
+        routes = [by_cells]
+        if anchored_by[name] != frozenset(anchors):   # else the anchors route is by_cells again
+            routes.append(make_chain(True, anchored_by[name]) if anchored_by[name] else with_anchors)
+        for route in routes:
+            got = route(name)
+            if got is None:
+                _judge(r, cfg, None, (), key_scale=key_scale)
+                continue
+            used = sorted(got[2], key=lambda n: index.get(n, 0), reverse=True)
+            upstream_ok = all(results[u].verdict in FULL for u in used)
+            _judge(r, cfg, got[0], used, got[1], upstream_ok, key_scale)
+            if r.verdict != "wrong":
+                break
+
+
+def _anchors(g: _Graph, results: dict[str, CellResult], grads: list[CellResult],
+             values: dict[str, float]) -> dict[str, tuple[CellResult, float]]:
+    """node without a cell -> (the cell that reads its gradient off, that local derivative).
+
+    An output unit's pre-activation Z has no cell, so a student who slips at dL/dZ makes
+    every cell below it wrong, yet each consistent with their own dL/dZ, which their bias
+    cell shows (dL/dB = dL/dZ). The anchor of a node is the readable cell whose only
+    consumer it is, a bias (local derivative 1) first, else the first in table order; the
+    other cells may take the node's gradient from it, the anchor itself may not, so the
+    slip costs that one cell."""
+    anchors: dict[str, tuple[CellResult, float]] = {}
+    for r in grads:
+        consumers = g.consumers[r.cell.name]
+        if r.value is None or len(consumers) != 1:
             continue
-        used = sorted(got[2], key=lambda n: index.get(n, 0), reverse=True)
-        upstream_ok = all(results[u].verdict in FULL for u in used)
-        _judge(r, cfg, got[0], used, got[1], upstream_ok, key_scale)
+        node, pos = consumers[0]
+        other = results.get(node)
+        if (other is not None and not other.cell.is_value) or node == g.loss:
+            continue
+        try:
+            local = g.local(r.cell.name, node, pos, values)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue
+        if abs(local) < 1e-9:
+            continue
+        best = anchors.get(node)
+        if best is None or (abs(best[1] - 1) > 1e-12 and abs(local - 1) <= 1e-12):
+            anchors[node] = (r, local)
+    return anchors
 
 
 def grade_submission(doc: dict, submitted: dict[str, str], cfg: GradingConfig) -> StudentGrade:
