@@ -30,7 +30,8 @@ class Options:
         """The allowed values: multiples of value_step in [value_min, value_max]."""
         lo = round(self.value_min / self.value_step)
         hi = round(self.value_max / self.value_step)
-        return [k * self.value_step for k in range(lo, hi + 1)]
+        # Rounded: 9 * 0.3 is 2.6999999999999997, which answers.json would print as is.
+        return [round(k * self.value_step, 12) for k in range(lo, hi + 1)]
 
 
 DEFAULT = Options()

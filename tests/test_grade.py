@@ -34,7 +34,9 @@ def score(doc, cells, cfg=CFG):
 
 
 @pytest.mark.parametrize("text,value", [("-0.62", -0.62), ("\u22120.62", -0.62), ("6.2e-1", 0.62), (".62", 0.62),
-                                        ("1/2", 0.5), ("  -3 / 4 ", -0.75), ("+2", 2.0), ("\u00a00.5\t", 0.5)])
+                                        ("1/2", 0.5), ("  -3 / 4 ", -0.75), ("+2", 2.0), ("\u00a00.5\t", 0.5),
+                                        ("- 0.62", -0.62), ("\u2212 3/4", -0.75), ("0.62\u200b", 0.62),
+                                        ("\u200e-0.5", -0.5), ("\ufeff1.5", 1.5)])
 def test_parse_number_accepts_what_students_type(text, value):
     assert parse_number(text) == pytest.approx(value)
 
@@ -42,7 +44,8 @@ def test_parse_number_accepts_what_students_type(text, value):
 @pytest.mark.parametrize("text,why", [("0,62", "comma"), ("~0.6", "approximate"), ("abc", "not a number"),
                                       ("inf", "not a number"), ("nan", "not a number"), ("1/0", "zero"),
                                       ("1/2/3", "fraction"), ("0.6.2", "not a number"), ("62%", "percentage"),
-                                      ("1e999", "too large"), ("", "no answer")])
+                                      ("1e999", "too large"), ("", "no answer"),
+                                      ("\u200b", "no answer"), ("3 - 1", "not a number"), ("--1", "not a number")])
 def test_parse_number_refuses_ambiguous_with_reason(text, why):
     with pytest.raises(NumberError, match=why):
         parse_number(text)

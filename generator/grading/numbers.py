@@ -1,19 +1,21 @@
 """Numbers as students type them, and nothing that needs guessing.
 
 Accepted: ``-0.62``, ``−0.62`` (Unicode minus and other dash look-alikes), ``+0.5``,
-``6.2e-1``, ``.62``, ``62.``, ``1/2``, ``-3/4``, with surrounding spaces (any Unicode
-space). Refused with the reason: a comma (``0,62`` is a decimal comma to some and a
+``6.2e-1``, ``.62``, ``62.``, ``1/2``, ``-3/4``, ``- 0.62``, with surrounding spaces (any
+Unicode space) and invisible format characters (a zero-width space) ignored. Refused with the reason: a comma (``0,62`` is a decimal comma to some and a
 thousands separator to others), ``~0.6``, ``62%``, text, ``inf``/``nan``, ``1/0``.
 """
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 # Characters that people (or their word processors) type for a minus sign.
 MINUS_LOOKALIKES = {"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-",
                     "\uff0b": "+"}
 _MINUS_TABLE = str.maketrans(MINUS_LOOKALIKES)
+_SPACED_SIGN = re.compile(r"^([+-])\s+")
 DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -33,7 +35,10 @@ def _decimal(text: str, whole: str) -> float:
 def parse_number(text: str) -> float:
     """The value of one answer cell; raises NumberError saying why it is not one."""
     whole = text
-    text = text.strip().translate(_MINUS_TABLE)
+    # Invisible format characters (a zero-width space or a direction mark pasted along
+    # with the number) are dropped; a sign may be followed by spaces ("- 0.62").
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip().translate(_MINUS_TABLE)
+    text = _SPACED_SIGN.sub(r"\1", text)
     if not text:
         raise NumberError("no answer")
     if "," in text:
