@@ -39,6 +39,7 @@ from .pset import build_pset
 from .render import render_pset
 from .roster import CANVAS_COLUMNS, Roster, Student, quoted, read_roster, same_text
 from .secret import MAX_ATTEMPTS, read_secret, secret_fingerprint, student_seed
+from .worker_signals import answer_signals
 
 BATCH_FORMAT = "make-pset-batch/1"
 PROGRESS = ".progress.jsonl"
@@ -369,13 +370,8 @@ def _pool(jobs: int, tasks: int):
         return _started(lambda: _forkserver_pool(ctx, jobs))
     # Elsewhere a new worker is a whole new interpreter (spawn), and the slowdown was
     # only measured with glibc: workers are kept.
-    return _started(lambda: multiprocessing.get_context("spawn").Pool(jobs, initializer=ignore_ctrl_c))
-
-
-def ignore_ctrl_c() -> None:
-    """A spawned worker's start: Ctrl-C is the batch's own process to answer (as the
-    forkserver's workers do, see worker_preload)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Its start answers signals as the forkserver's workers do (worker_preload).
+    return _started(lambda: multiprocessing.get_context("spawn").Pool(jobs, initializer=answer_signals))
 
 
 def _forkserver_pool(ctx, jobs: int):

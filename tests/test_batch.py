@@ -1000,6 +1000,13 @@ def in_group(pgid: int) -> dict[int, str]:
     return found
 
 
+def caught(pid: int) -> set[int]:
+    """The signals a process answers with a handler (/proc's SigCgt mask)."""
+    mask = next(int(line.split()[1], 16) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("SigCgt:"))
+    return {n for n in range(1, 64) if mask >> (n - 1) & 1}
+
+
 def _ctrl_c_answered() -> None:
     """The batch's Ctrl-C as at a terminal: a test run in the background of a shell
     without job control (`pytest &`) passes on SIGINT ignored, and Python keeps it so."""
@@ -1057,6 +1064,11 @@ def test_a_terminated_batch_is_one_line_and_resumes(tmp_path, secrets_dir, sig, 
     while not ((out / batch.PROGRESS).exists() and (out / batch.PROGRESS).read_bytes().count(b"\n")):
         assert proc.poll() is None and time.monotonic() < deadline, "the batch ended before it was terminated"
         time.sleep(0.005)
+    # The forkserver and its workers catch the signal (a quiet SystemExit) rather than die
+    # of it at once: one that died holding the pool's queue lock hung the batch's process
+    # as it ended the pool (a run in four, under load, when the whole group was signalled).
+    workers = [pid for pid, command in in_group(proc.pid).items() if "forkserver" in command]
+    assert workers and all(caught(pid) >= {signal.SIGTERM, signal.SIGHUP} for pid in workers)
     (os.killpg if group else os.kill)(proc.pid, sig)
     _, err = proc.communicate(timeout=30)
     assert (proc.returncode, err.strip()) == (128 + sig, f"make-pset: terminated ({signal.Signals(sig).name})")
