@@ -133,10 +133,20 @@ TERMINATING = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr
 
 def run(command, argv, prog: str) -> None:
     """Run a click command with our error contract: one line on stderr, exit code 2."""
+    installed = []
     if threading.current_thread() is threading.main_thread():
         for sig in TERMINATING:
             if signal.getsignal(sig) == signal.SIG_DFL:   # not one ignored (nohup) or set by an embedder
                 signal.signal(sig, _raise_terminated)
+                installed.append(sig)
+    try:
+        _run(command, argv, prog)
+    finally:  # a caller that goes on (a test, a notebook) gets its default back
+        for sig in installed:
+            signal.signal(sig, signal.SIG_DFL)
+
+
+def _run(command, argv, prog: str) -> None:
     try:
         command.main(args=argv, prog_name=prog, standalone_mode=False)
     except Terminated as e:

@@ -1,5 +1,6 @@
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -75,3 +76,18 @@ def test_bad_seed_is_one_line_exit_2_and_writes_nothing(tmp_path, seed):
 def test_usage_errors_are_one_line_exit_2(args):
     r = run_cli(*args)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+@pytest.mark.parametrize("argv", [["--seed", "3", "--emit", "json"], ["--seed", "-1"]])
+def test_a_caller_that_goes_on_gets_its_signal_handlers_back(tmp_path, argv):
+    """make-pset answers SIGTERM and SIGHUP itself while it runs (one line, not a
+    traceback); called from Python (a notebook, a test) it hands the default back, as
+    it found it, whether it succeeded or refused."""
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    assert set(before.values()) == {signal.SIG_DFL}
+    try:
+        main([*argv, "--out", str(tmp_path / "out")])
+    except SystemExit:
+        pass
+    assert {sig: signal.getsignal(sig) for sig in before} == before
