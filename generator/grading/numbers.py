@@ -2,19 +2,24 @@
 
 Accepted: ``-0.62``, ``−0.62`` (Unicode minus and other dash look-alikes), ``+0.5``,
 ``6.2e-1``, ``.62``, ``62.``, ``1/2``, ``-3/4``, ``- 0.62``, with surrounding spaces (any
-Unicode space) and invisible format characters (a zero-width space) ignored. Refused with the reason: a comma (``0,62`` is a decimal comma to some and a
-thousands separator to others), ``~0.6``, ``62%``, text, ``inf``/``nan``, ``1/0``.
+Unicode space) and invisible characters (a zero-width space, a direction mark) at either
+end ignored. Refused with the reason: a comma (``0,62`` is a decimal comma to some and a
+thousands separator to others), ``~0.6``, ``62%``, text, ``inf``/``nan``, ``1/0``, a
+number too large for a float (``1e999``, ``1e300/1e-300``).
 """
 from __future__ import annotations
 
 import math
 import re
-import unicodedata
 
 # Characters that people (or their word processors) type for a minus sign.
 MINUS_LOOKALIKES = {"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-",
                     "\uff0b": "+"}
 _MINUS_TABLE = str.maketrans(MINUS_LOOKALIKES)
+# Only these: a soft hyphen (U+00AD) or an invisible separator inside "1\u20630" would be
+# guessing, and is refused as not a number.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_ENDS = re.compile(rf"^[\s{INVISIBLE}]+|[\s{INVISIBLE}]+$")
 _SPACED_SIGN = re.compile(r"^([+-])\s+")
 DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -35,9 +40,9 @@ def _decimal(text: str, whole: str) -> float:
 def parse_number(text: str) -> float:
     """The value of one answer cell; raises NumberError saying why it is not one."""
     whole = text
-    # Invisible format characters (a zero-width space or a direction mark pasted along
-    # with the number) are dropped; a sign may be followed by spaces ("- 0.62").
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip().translate(_MINUS_TABLE)
+    # Spaces and invisible characters pasted along with the number (a zero-width space, a
+    # direction mark) are dropped at its ends; a sign may be followed by spaces ("- 0.62").
+    text = _ENDS.sub("", text).translate(_MINUS_TABLE)
     text = _SPACED_SIGN.sub(r"\1", text)
     if not text:
         raise NumberError("no answer")
@@ -53,5 +58,7 @@ def parse_number(text: str) -> float:
         num, den = (_decimal(p.strip(), whole) for p in parts)
         if den == 0:
             raise NumberError(f"{whole!r} divides by zero")
+        if not math.isfinite(num / den):
+            raise NumberError(f"{whole!r} is too large")
         return num / den
     return _decimal(text, whole)
