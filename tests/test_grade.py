@@ -379,6 +379,18 @@ def test_outputs_that_would_land_on_an_input_are_refused(batch, capsys, tmp_path
     with pytest.raises(SystemExit) as e:
         main(["--key", str(key), "--submissions", str(inside), "--out", str(tmp_path / "g.csv")])
     assert e.value.code == 2 and "feedback/" in capsys.readouterr().err
+    # A file where feedback/ goes, a folder where the report goes: grades.csv was written
+    # and then the run failed on them.
+    for blocked, message in (("feedback", "is a file, where grade-pset writes each student's feedback"),
+                             ("grading-report.txt", "is a folder, where grade-pset writes grading-report.txt")):
+        place = tmp_path / f"blocked-{blocked}" / "g.csv"
+        place.parent.mkdir()
+        (place.parent / blocked).write_text("x") if blocked == "feedback" else (place.parent / blocked).mkdir()
+        with pytest.raises(SystemExit) as e:
+            main(["--key", str(key), "--submissions", str(subs), "--out", str(place)])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and err.count("\n") == 1 and message in err, err
+        assert not place.exists()
 
 
 def test_a_row_with_more_fields_than_the_header_is_refused_with_its_line(batch, capsys, tmp_path):

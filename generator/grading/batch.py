@@ -148,6 +148,13 @@ def check_output_place(out_path: Path, submissions: Path, key_dir: Path) -> None
                 raise PsetError(f"--out {out_path}: {folder} is a file, not a folder")
             break
     parent = out_path.parent
+    if (parent / FEEDBACK_DIR).exists() and not (parent / FEEDBACK_DIR).is_dir():
+        raise PsetError(f"{parent / FEEDBACK_DIR} is a file, where grade-pset writes each student's feedback; "
+                        "move it or choose another --out")
+    for name in (REPORT_NAME, CANVAS_NAME):
+        if (parent / name).is_dir():
+            raise PsetError(f"{parent / name} is a folder, where grade-pset writes {name}; "
+                            "move it or choose another --out")
     written = {"the grades": out_path, "feedback/": parent / FEEDBACK_DIR, REPORT_NAME: parent / REPORT_NAME,
                CANVAS_NAME: parent / CANVAS_NAME}
     fold = str.casefold if sys.platform in ("win32", "darwin") else str
