@@ -147,9 +147,10 @@ IDENTITY_FIELDS = (("secret_fingerprint", "another secret"), ("roster_sha256", "
 RESUME, FRESH, KEEP_STAYING = "resume", "fresh", "keep staying students"
 
 
-def _check_identity(out: Path, identity: dict, force: bool, ids: list[str]) -> str:
+def _check_identity(out: Path, identity: dict, force: bool, roster: Roster) -> str:
     """RESUME when DIR already holds this batch's outputs; refuse another batch's without
-    --force. ids: the roster's student ids, to say what changed when the roster did."""
+    --force. The roster's ids say what changed when the roster did."""
+    ids = [s.id for s in roster.students]
     path = out / "batch.json"
     if not path.exists():
         if (out / "manifest.csv").exists() or (out / "students").exists():
@@ -173,9 +174,26 @@ def _check_identity(out: Path, identity: dict, force: bool, ids: list[str]) -> s
         return KEEP_STAYING if [k for k, _ in differ] == ["roster_sha256"] else FRESH
     whats = [what for _, what in differ]
     made_with = ", ".join(whats[:-1]) + " and " + whats[-1] if len(whats) > 1 else whats[0]
-    change = _roster_change(out, ids, old, only_roster=len(differ) == 1) if "roster_sha256" in dict(differ) else ""
+    if "id_column" in dict(differ):  # the ids themselves changed: who was added or removed means nothing
+        change = _id_column_change(old.get("id_column"), roster)
+    elif "roster_sha256" in dict(differ):
+        change = _roster_change(out, ids, old, only_roster=len(differ) == 1)
+    else:
+        change = ""
     raise PsetError(f"{out} holds outputs made with {made_with}{change}; use --force to overwrite them "
                     "or choose another --out")
+
+
+def _id_column_change(before, roster: Roster) -> str:
+    """Which columns, and, when this roster's usual id column is empty on a row (a student
+    added without a SIS id) and so was passed over, how to keep every student's seed."""
+    was = quoted(before) if isinstance(before, str) else "another"
+    said = f" (ids from {was} then, from {quoted(roster.id_column)} now"
+    if roster.empty_id and roster.empty_id[0] == before:
+        column, line = roster.empty_id
+        return (f"{said}, as {quoted(column)} is empty on line {line}: fill it in there to keep every "
+                f"student's seed, which comes from the id)")
+    return said + ")"
 
 
 def _roster_change(out: Path, ids: list[str], old: dict, only_roster: bool) -> str:
@@ -448,7 +466,7 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
     out = req.out
     check_inputs_outside_outputs(out, {"roster": req.roster, "secret file": req.secret_file})
     identity = batch_identity(secret, req.roster, roster, req.config)
-    state = _check_identity(out, identity, req.force, list(by_id)) if out.exists() else FRESH
+    state = _check_identity(out, identity, req.force, roster) if out.exists() else FRESH
     if req.only and state == KEEP_STAYING:  # the new students would be left out
         raise PsetError(f"--only with a changed roster: run with --force alone, which keeps the students "
                         "still on the roster as they are and makes only those it lacks")

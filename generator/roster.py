@@ -69,6 +69,7 @@ class Roster:
     # Why the id column is not the kind's first choice ("" when it is, or was given):
     # the seeds come from it, so the instructor should know.
     id_fallback: str = ""
+    empty_id: tuple[str, int] | None = None     # (the first choice's header, a line where it is empty)
 
 
 def same_text(student_id: str) -> str:
@@ -264,7 +265,7 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
     if not body:
         raise RosterError(f"{where}: no students after the header")
 
-    id_fallback = ""
+    id_fallback, empty_id = "", None
     if id_column is not None:
         id_ix = h.column(id_column, "--id-column")
     else:
@@ -274,6 +275,7 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
         id_ix = (full or present)[0]
         if id_ix != present[0]:
             line = next(line for line, row in body if not row[present[0]].strip())
+            empty_id = (h.names[present[0]], line)
             id_fallback = (f"student ids come from {quoted(h.names[id_ix])}, as {quoted(h.names[present[0]])} "
                            f"is empty on line {line}; seeds come from the ids, so keep that column for this "
                            f"class (--id-column {quoted(h.names[id_ix])})")
@@ -310,4 +312,4 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
                                 columns={h.names[i]: row[i] for i in keep}))
     return Roster(kind=kind, students=tuple(students), id_column=h.names[id_ix],
                   name_column=" + ".join(h.names[i] for i in name_ix), skipped=tuple(skipped),
-                  id_fallback=id_fallback)
+                  id_fallback=id_fallback, empty_id=empty_id)

@@ -950,7 +950,24 @@ def test_another_id_column_is_refused_without_force(tmp_path, capsys, monkeypatc
     before = snapshot(out)
     err = one_line_error(capsys, ["--roster", roster, "--secret-file", secrets_dir / "a.key", "--out", out,
                                   "--id-column", "email"])
-    assert "another id column" in err
+    assert "another id column (ids from 'id' then, from 'email' now)" in err
+    assert snapshot(out) == before
+
+
+def test_a_late_enrolment_without_a_sis_id_says_which_row_to_fill_in(tmp_path, capsys, monkeypatch, secrets_dir):
+    """A student added without a SIS User ID makes the whole export fall back to Canvas's
+    own ID column, and every seed with it: the refusal names both columns and the row."""
+    head = "Student,ID,SIS User ID,SIS Login ID,Section\n    Points Possible,,,,\n"
+    roster = tmp_path / "class.csv"
+    roster.write_text(head + '"Doe, Jane",4211,S1,jdoe,A\n"Roe, Rick",4212,S2,rroe,A\n', encoding="utf-8")
+    out = tmp_path / "out"
+    run_here(monkeypatch, roster, secrets_dir / "a.key", out)
+    before = snapshot(out)
+    roster.write_text(head + '"Doe, Jane",4211,S1,jdoe,A\n"Roe, Rick",4212,S2,rroe,A\n"Li, Mei",4213,,mli,A\n',
+                      encoding="utf-8")
+    err = one_line_error(capsys, ["--roster", roster, "--secret-file", secrets_dir / "a.key", "--out", out])
+    assert ("(ids from 'SIS User ID' then, from 'ID' now, as 'SIS User ID' is empty on line 5: fill it in "
+            "there to keep every student's seed, which comes from the id)") in err, err
     assert snapshot(out) == before
 
 
