@@ -20,6 +20,7 @@ import itertools
 import json
 import multiprocessing
 import multiprocessing.forkserver
+import multiprocessing.pool
 import os
 import re
 import signal
@@ -39,7 +40,7 @@ from .pset import build_pset
 from .render import render_pset
 from .roster import CANVAS_COLUMNS, Roster, Student, quoted, read_roster, same_text
 from .secret import MAX_ATTEMPTS, read_secret, secret_fingerprint, student_seed
-from .worker_signals import answer_signals
+from .worker_signals import start_serving, start_spawned
 
 BATCH_FORMAT = "make-pset-batch/1"
 PROGRESS = ".progress.jsonl"
@@ -375,6 +376,50 @@ class _InThread:
         return self.result
 
 
+# How often a batch waiting on its workers checks that none was killed.
+LOST_WORKER_POLL = 0.2
+
+
+def _watched(pool, pending) -> Iterator:
+    """The results of imap_unordered (or the one of apply_async), failing in one line when
+    a worker dies instead of waiting for ever: multiprocessing's pool replaces a killed
+    worker (the kernel's out-of-memory killer, a `kill -9`) but its student's result never
+    comes. A worker ends on its own only when it has served WORKER_STUDENTS, exit code 0."""
+    if isinstance(pool, InProcessPool):
+        yield from ([pending.get()] if isinstance(pending, _InThread) else pending)
+        return
+    seen: dict[int, multiprocessing.Process] = {}
+    while True:
+        # Noted before each wait: a worker killed and replaced between two of them would
+        # otherwise never be seen.
+        for p in list(getattr(pool, "_pool", ())):  # the pool's current workers (it keeps no others)
+            seen.setdefault(p.pid, p)
+        try:
+            if isinstance(pending, multiprocessing.pool.AsyncResult):
+                yield pending.get(timeout=LOST_WORKER_POLL)
+                return
+            yield pending.next(timeout=LOST_WORKER_POLL)
+        except StopIteration:
+            return
+        except multiprocessing.TimeoutError:
+            for p in seen.values():
+                if p.exitcode not in (None, 0):
+                    raise PsetError(f"a worker process ended while making a student ({_ending(p.exitcode)}); "
+                                    "the students made so far are kept: run the same command again to finish")
+
+
+def _ending(code: int) -> str:
+    """A worker's exit code in words: a signal's (negative), or ours, 128 + a signal
+    answered (worker_signals), or a plain exit code."""
+    for number, how in ((-code, "killed by"), (code - 128, "ended by")):
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            continue
+        return f"{how} {name}" + ("; out of memory?" if name == "SIGKILL" else "")
+    return f"exit code {code}"
+
+
 def _pool(jobs: int, tasks: int):
     linux = sys.platform.startswith("linux")
     if tasks <= 1 or (jobs == 1 and (tasks <= WORKER_STUDENTS or not linux)):
@@ -389,7 +434,7 @@ def _pool(jobs: int, tasks: int):
     # Elsewhere a new worker is a whole new interpreter (spawn), and the slowdown was
     # only measured with glibc: workers are kept.
     # Its start answers signals as the forkserver's workers do (worker_preload).
-    return _started(lambda: multiprocessing.get_context("spawn").Pool(jobs, initializer=answer_signals))
+    return _started(lambda: multiprocessing.get_context("spawn").Pool(jobs, initializer=start_spawned))
 
 
 def _forkserver_pool(ctx, jobs: int):
@@ -403,7 +448,7 @@ def _forkserver_pool(ctx, jobs: int):
             multiprocessing.forkserver.ensure_running()
         finally:
             signal.signal(signal.SIGINT, before)
-    return ctx.Pool(jobs, maxtasksperchild=WORKER_STUDENTS)
+    return ctx.Pool(jobs, initializer=start_serving, maxtasksperchild=WORKER_STUDENTS)
 
 
 def _start_resource_tracker() -> None:
@@ -511,7 +556,7 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
     with _pool(jobs, len(tasks)) as pool, open(out / PROGRESS, "a", encoding="utf-8") as journal:
         def run(batch_tasks):
             nonlocal made
-            for row in pool.imap_unordered(_make_student, batch_tasks, chunksize=1):
+            for row in _watched(pool, pool.imap_unordered(_make_student, batch_tasks, chunksize=1)):
                 journal.write(json.dumps(row, ensure_ascii=False) + "\n")
                 journal.flush()
                 rows[row["student_id"]] = row
@@ -532,7 +577,7 @@ def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = N
         # CSVs here meanwhile.
         keys = pool.apply_async(write_keys_pdf, (out, ordered))
         write_aggregates(out, roster, ordered)
-        keys.get()
+        next(_watched(pool, keys))
     (out / PROGRESS).unlink(missing_ok=True)
     collisions = sum(1 for r in ordered if r["seed_attempt"] != "0")
     return BatchResult(len({t.student_id for t in tasks}), reused, collisions, roster, out)

@@ -159,6 +159,10 @@ def _run(command, argv, prog: str) -> None:
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
         click.echo(f"{prog}: aborted", err=True)
+        if argv is None and threading.current_thread() is threading.main_thread():
+            # The command line's own run, about to exit: a second Ctrl-C while the pool's
+            # processes are reaped would only add a KeyboardInterrupt traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.exit(1)
     except click.ClickException as e:
         click.echo(f"{prog}: error: {e.format_message()}", err=True)

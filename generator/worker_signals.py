@@ -1,11 +1,28 @@
 """How a batch's worker answers signals (see worker_preload, which applies it in the
 forkserver; a spawned pool's initializer elsewhere). No side effects on import."""
+import os
 import signal
+
+# Set by the pool's initializer: from then on the worker may hold the pool's queue locks
+# or a temporary file. Before, it holds neither (the forkserver, or a worker still
+# starting), and Python's start-up code would print, and then ignore, an exception raised
+# there ("Exception ignored in: _after_fork").
+_serving = False
+
+# Should the SystemExit be swallowed after all (raised where Python only reports it), the
+# kernel ends the worker this many seconds later (SIGALRM's default): the pool's
+# terminate() waits for it.
+BACKSTOP_SECONDS = 5
 
 
 def _exit_quietly(signum, frame):
     """Raised between two bytecodes: a `with lock:` block or atomic_writer on the way out
     releases the lock or removes its temporary file."""
+    if not _serving:
+        os._exit(128 + signum)
+    if hasattr(signal, "alarm"):
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(BACKSTOP_SECONDS)
     raise SystemExit(128 + signum)
 
 
@@ -17,3 +34,13 @@ def answer_signals() -> None:
             signal.signal(getattr(signal, name), _exit_quietly)
 
 
+def start_serving() -> None:
+    """A forkserver pool's initializer (its workers answer signals from the preload)."""
+    global _serving
+    _serving = True
+
+
+def start_spawned() -> None:
+    """A spawned pool's initializer: a new interpreter, nothing preloaded."""
+    answer_signals()
+    start_serving()

@@ -1017,6 +1017,45 @@ def in_group(pgid: int) -> dict[int, str]:
     return found
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; a forkserver on Linux only")
+@pytest.mark.parametrize("sig,how", [(signal.SIGKILL, "killed by SIGKILL; out of memory?"),
+                                     (signal.SIGTERM, "ended by SIGTERM")])
+def test_a_worker_killed_midway_is_one_line_and_the_rerun_finishes(tmp_path, secrets_dir, sig, how):
+    """The kernel's out-of-memory killer picks one worker: the pool replaced it, but that
+    worker's student never came, and the batch waited for ever."""
+    roster = write_roster(tmp_path / "class.csv", [(f"s{i}", f"N{i}") for i in range(40)])
+    out = tmp_path / "out"
+    args = ["--roster", str(roster), "--secret-file", str(secrets_dir / "a.key"), "--out", str(out), "--jobs", "2"]
+    proc = subprocess.Popen([sys.executable, "-m", "generator", *args], env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not ((out / batch.PROGRESS).exists() and (out / batch.PROGRESS).read_bytes().count(b"\n")):
+        assert proc.poll() is None and time.monotonic() < deadline, "the batch ended before a worker was killed"
+        time.sleep(0.005)
+    forkserver = [pid for pid, command in in_group(proc.pid).items()
+                  if "forkserver" in command and parent(pid) == proc.pid]
+    worker = next(pid for pid in in_group(proc.pid) if parent(pid) in forkserver)
+    os.kill(worker, sig)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("the batch waited for ever on the killed worker's student")
+    assert (proc.returncode, err.strip()) == (2, f"make-pset: error: a worker process ended while making a student "
+                                                 f"({how}); the students made so far are kept: run the same "
+                                                 "command again to finish")
+    while in_group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert in_group(proc.pid) == {}
+    s = summary(cli(*args))
+    assert s["made"] + s["reused"] == 40 and s["reused"] >= 1
+    assert not list(out.rglob(".*.tmp"))
+
+
+def parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def caught(pid: int) -> set[int]:
     """The signals a process answers with a handler (/proc's SigCgt mask)."""
     mask = next(int(line.split()[1], 16) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
