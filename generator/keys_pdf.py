@@ -15,7 +15,7 @@ import typst
 
 from . import fonts, pdfmerge
 from .errors import PsetError
-from .render import FIXED_TIMESTAMP, new_compiler
+from .render import FIXED_TIMESTAMP, new_compiler, signals_for_python
 from .typst_text import isolated, text
 
 TITLE = "Answer keys"
@@ -99,8 +99,9 @@ class Contents:
             source = contents_source([self.rows[i] for i in chunk], self.key_starts[chunk.start:chunk.stop],
                                      chunk.start + 1, 1 + sum(pages))
             try:
-                pdf = self.compiler.compile(input=source.encode("utf-8"), format="pdf",
-                                            timestamp=FIXED_TIMESTAMP, pdf_tags=False)
+                with signals_for_python():
+                    pdf = self.compiler.compile(input=source.encode("utf-8"), format="pdf",
+                                                timestamp=FIXED_TIMESTAMP, pdf_tags=False)
             except typst.TypstError as e:
                 raise PsetError(f"keys.pdf: typst could not set the contents: {e.message}") from e
             pdfs.append(pdf)

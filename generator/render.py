@@ -4,9 +4,11 @@ The question PDF and the key render from the same template and the same Problem
 objects, with ``key`` switching the solutions on."""
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import os
+import signal
 import tempfile
 from dataclasses import dataclass
 
@@ -62,6 +64,27 @@ def document_source(ps: ProblemSet, key: bool, student_name: str | None = None) 
     return template.render(ps=ps, cfg=ps.config, key=key, student_name=student_name)
 
 
+SPARED_SIGNALS = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+
+
+@contextlib.contextmanager
+def signals_for_python():
+    """Typst starts its worker threads on its first compile, and a thread starts with the
+    signal mask of the one that starts it. Started with SIGINT, SIGTERM and SIGHUP blocked,
+    Typst's threads never take one meant for Python, whose handler runs only in the main
+    thread: a batch worker waiting on the pool's queue then never woke to its SIGTERM, and
+    the batch waited on it for ever. Held here meanwhile, such a signal arrives when the
+    compile returns."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, SPARED_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 @functools.lru_cache(maxsize=1)
 def _compiler() -> typst.Compiler:
     return new_compiler()
@@ -76,7 +99,8 @@ def new_compiler(prefix: str = "make-pset-root-") -> typst.Compiler:
     root = tempfile.mkdtemp(prefix=prefix)
     try:
         # No system fonts, only Typst's own and the shipped fallbacks: same glyphs everywhere.
-        return typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
+        with signals_for_python():
+            return typst.Compiler(root=root, ignore_system_fonts=True, font_paths=fonts.font_paths())
     finally:
         os.rmdir(root)
 
@@ -91,8 +115,10 @@ def compile_pdf(source: str, chunked: bool = True) -> bytes:
         raise PsetError(f"typst source: {e}") from e
     try:
         # pdf_tags=False: the accessibility tag tree roughly doubles compile time.
-        return _compiler().compile(input=files or source.encode("utf-8"), format="pdf",
-                                   timestamp=FIXED_TIMESTAMP, pdf_tags=False)
+        compiler = _compiler()
+        with signals_for_python():
+            return compiler.compile(input=files or source.encode("utf-8"), format="pdf",
+                                    timestamp=FIXED_TIMESTAMP, pdf_tags=False)
     except typst.TypstError as e:  # a template bug, not user input: keep it to one line
         raise PsetError(f"typst could not compile the document: {e.message}") from e
 

@@ -1056,11 +1056,19 @@ def parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
+def _mask(status: Path, field: str) -> set[int]:
+    mask = next(int(line.split()[1], 16) for line in status.read_text().splitlines() if line.startswith(field))
+    return {n for n in range(1, 64) if mask >> (n - 1) & 1}
+
+
 def caught(pid: int) -> set[int]:
     """The signals a process answers with a handler (/proc's SigCgt mask)."""
-    mask = next(int(line.split()[1], 16) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                if line.startswith("SigCgt:"))
-    return {n for n in range(1, 64) if mask >> (n - 1) & 1}
+    return _mask(Path(f"/proc/{pid}/status"), "SigCgt:")
+
+
+def blocked(task: Path) -> set[int]:
+    """The signals a thread (/proc/PID/task/TID) blocks."""
+    return _mask(task / "status", "SigBlk:")
 
 
 def _ctrl_c_answered() -> None:
@@ -1125,6 +1133,10 @@ def test_a_terminated_batch_is_one_line_and_resumes(tmp_path, secrets_dir, sig, 
     # as it ended the pool (a run in four, under load, when the whole group was signalled).
     workers = [pid for pid, command in in_group(proc.pid).items() if "forkserver" in command]
     assert workers and all(caught(pid) >= {signal.SIGTERM, signal.SIGHUP} for pid in workers)
+    # ... and only their main thread takes it: a signal the kernel handed to one of Typst's
+    # threads left the main thread asleep on the pool's queue, and the batch waiting on it.
+    typst_threads = [t for pid in workers for t in Path(f"/proc/{pid}/task").iterdir() if t.name != str(pid)]
+    assert typst_threads and all(blocked(t) >= {signal.SIGTERM, signal.SIGHUP, signal.SIGINT} for t in typst_threads)
     (os.killpg if group else os.kill)(proc.pid, sig)
     _, err = proc.communicate(timeout=30)
     assert (proc.returncode, err.strip()) == (128 + sig, f"make-pset: terminated ({signal.Signals(sig).name})")
