@@ -1017,12 +1017,9 @@ def in_group(pgid: int) -> dict[int, str]:
     return found
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; a forkserver on Linux only")
-@pytest.mark.parametrize("sig,how", [(signal.SIGKILL, "killed by SIGKILL; out of memory?"),
-                                     (signal.SIGTERM, "ended by SIGTERM")])
-def test_a_worker_killed_midway_is_one_line_and_the_rerun_finishes(tmp_path, secrets_dir, sig, how):
-    """The kernel's out-of-memory killer picks one worker: the pool replaced it, but that
-    worker's student never came, and the batch waited for ever."""
+def _pooled_batch_under_way(tmp_path, secrets_dir):
+    """A 40-student batch on 2 workers, once its first student is made: (out, args, the
+    process, a deadline 60 s on)."""
     roster = write_roster(tmp_path / "class.csv", [(f"s{i}", f"N{i}") for i in range(40)])
     out = tmp_path / "out"
     args = ["--roster", str(roster), "--secret-file", str(secrets_dir / "a.key"), "--out", str(out), "--jobs", "2"]
@@ -1030,8 +1027,18 @@ def test_a_worker_killed_midway_is_one_line_and_the_rerun_finishes(tmp_path, sec
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     while not ((out / batch.PROGRESS).exists() and (out / batch.PROGRESS).read_bytes().count(b"\n")):
-        assert proc.poll() is None and time.monotonic() < deadline, "the batch ended before a worker was killed"
+        assert proc.poll() is None and time.monotonic() < deadline, "the batch ended before its first student"
         time.sleep(0.005)
+    return out, args, proc, deadline
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; a forkserver on Linux only")
+@pytest.mark.parametrize("sig,how", [(signal.SIGKILL, "killed by SIGKILL; out of memory?"),
+                                     (signal.SIGTERM, "ended by SIGTERM")])
+def test_a_worker_killed_midway_is_one_line_and_the_rerun_finishes(tmp_path, secrets_dir, sig, how):
+    """The kernel's out-of-memory killer picks one worker: the pool replaced it, but that
+    worker's student never came, and the batch waited for ever."""
+    out, args, proc, deadline = _pooled_batch_under_way(tmp_path, secrets_dir)
     forkserver = [pid for pid, command in in_group(proc.pid).items()
                   if "forkserver" in command and parent(pid) == proc.pid]
     worker = next(pid for pid in in_group(proc.pid) if parent(pid) in forkserver)
@@ -1119,15 +1126,7 @@ def test_a_terminated_batch_is_one_line_and_resumes(tmp_path, secrets_dir, sig, 
     """`kill PID` (SIGTERM to the batch's process only: it used to die at once, and each
     worker printed a broken-pipe traceback), `kill -- -PGID`, a closed terminal (SIGHUP):
     one line, exit 128 + the signal, no process left behind, and the rerun finishes."""
-    roster = write_roster(tmp_path / "class.csv", [(f"s{i}", f"N{i}") for i in range(40)])
-    out = tmp_path / "out"
-    args = ["--roster", str(roster), "--secret-file", str(secrets_dir / "a.key"), "--out", str(out), "--jobs", "2"]
-    proc = subprocess.Popen([sys.executable, "-m", "generator", *args], env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not ((out / batch.PROGRESS).exists() and (out / batch.PROGRESS).read_bytes().count(b"\n")):
-        assert proc.poll() is None and time.monotonic() < deadline, "the batch ended before it was terminated"
-        time.sleep(0.005)
+    out, args, proc, deadline = _pooled_batch_under_way(tmp_path, secrets_dir)
     # The forkserver and its workers catch the signal (a quiet SystemExit) rather than die
     # of it at once: one that died holding the pool's queue lock hung the batch's process
     # as it ended the pool (a run in four, under load, when the whole group was signalled).
