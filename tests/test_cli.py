@@ -79,13 +79,14 @@ def test_usage_errors_are_one_line_exit_2(args):
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
-@pytest.mark.parametrize("argv", [["--seed", "3", "--emit", "json"], ["--seed", "-1"]])
+@pytest.mark.parametrize("argv", [["--seed", "3"], ["--seed", "-1"]])
 def test_a_caller_that_goes_on_gets_its_signal_handlers_back(tmp_path, argv):
     """make-pset answers SIGTERM and SIGHUP itself while it runs (one line, not a
     traceback); called from Python (a notebook, a test) it hands the default back, as
     it found it, whether it succeeded or refused."""
     before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    assert set(before.values()) == {signal.SIG_DFL}
+    if set(before.values()) != {signal.SIG_DFL}:
+        pytest.skip("run with SIGTERM or SIGHUP not at its default (nohup)")
     try:
         main([*argv, "--out", str(tmp_path / "out")])
     except SystemExit:

@@ -364,7 +364,10 @@ def test_outputs_that_would_land_on_an_input_are_refused(batch, capsys, tmp_path
              (["--out", str(key / "students" / "g.csv")], "key folder's own files"),
              (["--out", ""], "--out is empty"),
              (["--out", str(tmp_path)], "is a directory"),   # click says so
-             (["--out", str(tmp_path / "afile" / "g.csv")], "is a file, not a folder")]
+             (["--out", str(tmp_path / "afile" / "g.csv")], "is a file, not a folder"),
+             (["--out", str(tmp_path / "grading-report.txt")], "writes grading-report.txt itself"),
+             (["--out", str(tmp_path / "canvas-import.csv")], "writes canvas-import.csv itself"),
+             (["--out", str(tmp_path / "out" / "feedback")], "writes feedback itself")]
     for extra, message in cases:
         before = {p: p.read_bytes() for p in [*key.rglob("*"), *tmp_path.rglob("*")] if p.is_file()}
         with pytest.raises(SystemExit) as e:

@@ -148,6 +148,10 @@ def check_output_place(out_path: Path, submissions: Path, key_dir: Path) -> None
                 raise PsetError(f"--out {out_path}: {folder} is a file, not a folder")
             break
     parent = out_path.parent
+    fold = str.casefold if sys.platform in ("win32", "darwin") else str
+    if fold(out_path.name) in {fold(n) for n in (FEEDBACK_DIR, REPORT_NAME, CANVAS_NAME)}:
+        raise PsetError(f"--out {out_path}: grade-pset writes {out_path.name} itself beside the grades file; "
+                        "give the grades file another name (grades.csv)")
     if (parent / FEEDBACK_DIR).exists() and not (parent / FEEDBACK_DIR).is_dir():
         raise PsetError(f"{parent / FEEDBACK_DIR} is a file, where grade-pset writes each student's feedback; "
                         "move it or choose another --out")
@@ -157,7 +161,6 @@ def check_output_place(out_path: Path, submissions: Path, key_dir: Path) -> None
                             "move it or choose another --out")
     written = {"the grades": out_path, "feedback/": parent / FEEDBACK_DIR, REPORT_NAME: parent / REPORT_NAME,
                CANVAS_NAME: parent / CANVAS_NAME}
-    fold = str.casefold if sys.platform in ("win32", "darwin") else str
 
     def norm(p: Path) -> str:
         return fold(str(p.resolve()))
