@@ -490,6 +490,8 @@ def _started(make_pool):
         pool = make_pool()
     except BaseException:
         restore()
+        if held:  # the pool failed because of it (a group SIGTERM ends the forkserver): say so
+            signal.raise_signal(held[0])
         raise
     with pool:
         restore()  # inside: a Ctrl-C from here on finds the pool's exit to end the workers
