@@ -40,7 +40,7 @@ from .pset import build_pset
 from .render import render_pset
 from .roster import CANVAS_COLUMNS, Roster, Student, quoted, read_roster, same_text
 from .secret import MAX_ATTEMPTS, read_secret, secret_fingerprint, student_seed
-from .worker_signals import start_serving, start_spawned
+from .worker_signals import ANSWERED, start_serving, start_spawned
 
 BATCH_FORMAT = "make-pset-batch/1"
 PROGRESS = ".progress.jsonl"
@@ -466,9 +466,6 @@ def _start_resource_tracker() -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-HELD_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
-
-
 @contextlib.contextmanager
 def _started(make_pool):
     """The pool, with Ctrl-C held back while it starts its workers. Interrupted then, the
@@ -479,7 +476,7 @@ def _started(make_pool):
     held: list[int] = []
     here = threading.current_thread() is threading.main_thread()  # signal.signal's rule
     # SIGINT, and SIGTERM / SIGHUP where the CLI answers them like it (cli.Terminated).
-    signals = [sig for sig in HELD_SIGNALS if sig == signal.SIGINT or callable(signal.getsignal(sig))] if here else []
+    signals = [sig for sig in ANSWERED if sig == signal.SIGINT or callable(signal.getsignal(sig))] if here else []
     before = {sig: signal.signal(sig, lambda signum, frame: held.append(signum)) for sig in signals}
 
     def restore() -> None:

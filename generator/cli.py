@@ -15,6 +15,7 @@ from .errors import PsetError
 from .outputs import check_folder, pset_files, write_files
 from .pset import build_original, build_pset
 from .secret import new_secret, permission_warning
+from .worker_signals import TERMINATING
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,9 +127,6 @@ class Terminated(BaseException):
 
 def _raise_terminated(signum, frame) -> None:
     raise Terminated(signum)
-
-
-TERMINATING = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
 
 
 def run(command, argv, prog: str) -> None:

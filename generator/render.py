@@ -19,6 +19,7 @@ from . import chunks, figures, fonts, mathfmt, numfmt, typst_text, worked
 from .errors import PsetError
 from .pset import ProblemSet, build_pset
 from .resources import templates_dir
+from .worker_signals import ANSWERED
 
 # Only the fonts embedded in the Typst compiler: the same glyphs, hence the same
 # bytes, on every machine. A fixed timestamp keeps the PDF metadata stable too.
@@ -64,9 +65,6 @@ def document_source(ps: ProblemSet, key: bool, student_name: str | None = None) 
     return template.render(ps=ps, cfg=ps.config, key=key, student_name=student_name)
 
 
-SPARED_SIGNALS = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
-
-
 @contextlib.contextmanager
 def signals_for_python():
     """Typst starts its worker threads on its first compile, and a thread starts with the
@@ -78,7 +76,7 @@ def signals_for_python():
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, SPARED_SIGNALS)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, ANSWERED)
     try:
         yield
     finally:

@@ -66,10 +66,19 @@ class Roster:
     id_column: str             # header of the id column, as written in the file
     name_column: str           # header(s) of the name, " + " between parts; "" if none
     skipped: tuple[tuple[int, str], ...] = ()   # (line, why) of rows that are not students
-    # Why the id column is not the kind's first choice ("" when it is, or was given):
-    # the seeds come from it, so the instructor should know.
-    id_fallback: str = ""
-    empty_id: tuple[str, int] | None = None     # (the first choice's header, a line where it is empty)
+    # The kind's first choice of id column, passed over (None when it was not, or the
+    # column was given): (its header, a line where it is empty).
+    empty_id: tuple[str, int] | None = None
+
+    @property
+    def id_fallback(self) -> str:
+        """Why the id column is not the kind's first choice ("" when it is): the seeds
+        come from it, so the instructor should know."""
+        if self.empty_id is None:
+            return ""
+        column, line = self.empty_id
+        return (f"student ids come from {quoted(self.id_column)}, as {quoted(column)} is empty on line {line}; "
+                f"seeds come from the ids, so keep that column for this class (--id-column {quoted(self.id_column)})")
 
 
 def same_text(student_id: str) -> str:
@@ -265,7 +274,7 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
     if not body:
         raise RosterError(f"{where}: no students after the header")
 
-    id_fallback, empty_id = "", None
+    empty_id = None
     if id_column is not None:
         id_ix = h.column(id_column, "--id-column")
     else:
@@ -276,9 +285,6 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
         if id_ix != present[0]:
             line = next(line for line, row in body if not row[present[0]].strip())
             empty_id = (h.names[present[0]], line)
-            id_fallback = (f"student ids come from {quoted(h.names[id_ix])}, as {quoted(h.names[present[0]])} "
-                           f"is empty on line {line}; seeds come from the ids, so keep that column for this "
-                           f"class (--id-column {quoted(h.names[id_ix])})")
     keep_names = {"canvas": _CANVAS_KEEP, "gradescope": _GRADESCOPE_KEEP, "plain": ()}[kind]
     keep = [i for i, n in enumerate(h.names)
             if i == id_ix or i in name_ix or (n.casefold() in keep_names and h.index[n.casefold()][0] == i)]
@@ -312,4 +318,4 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
                                 columns={h.names[i]: row[i] for i in keep}))
     return Roster(kind=kind, students=tuple(students), id_column=h.names[id_ix],
                   name_column=" + ".join(h.names[i] for i in name_ix), skipped=tuple(skipped),
-                  id_fallback=id_fallback, empty_id=empty_id)
+                  empty_id=empty_id)

@@ -3,6 +3,12 @@ forkserver; a spawned pool's initializer elsewhere). No side effects on import."
 import os
 import signal
 
+# What a `kill`, a closed terminal or a scheduler's time limit sends: make-pset answers
+# them like Ctrl-C (cli.Terminated), its workers quietly end (below).
+TERMINATING = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+# Those and Ctrl-C: what make-pset's processes answer in Python.
+ANSWERED = (signal.SIGINT, *TERMINATING)
+
 # Set by the pool's initializer: from then on the worker may hold the pool's queue locks
 # or a temporary file. Before, it holds neither (the forkserver, or a worker still
 # starting), and Python's start-up code would print, and then ignore, an exception raised
@@ -29,9 +35,8 @@ def _exit_quietly(signum, frame):
 def answer_signals() -> None:
     """Ctrl-C ignored (the batch's own process answers it); SIGTERM, SIGHUP quietly end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _exit_quietly)
+    for sig in TERMINATING:
+        signal.signal(sig, _exit_quietly)
 
 
 def start_serving() -> None:

@@ -60,7 +60,8 @@ def parse_number(text: str) -> float:
         num, den = (_decimal(p.strip(), whole) for p in parts)
         if den == 0:
             raise NumberError(f"{whole!r} divides by zero")
-        if not math.isfinite(num / den):
+        value = num / den
+        if not math.isfinite(value):
             raise NumberError(f"{whole!r} is too large")
-        return num / den
+        return value
     return _decimal(text, whole)
