@@ -495,6 +495,11 @@ def _started(make_pool):
         if held:
             signal.raise_signal(held[0])  # to the handler it was meant for
         yield pool
+        # A batch that ended well lets its workers leave on their own (each reads the end
+        # of the queue), rather than the pool's exit signalling them: a worker that never
+        # woke to that SIGTERM left the batch joining it for ever (twice in CI runs).
+        pool.close()
+        pool.join()
 
 
 def run_batch(req: BatchRequest, progress: Callable[[int, int], None] | None = None) -> BatchResult:
