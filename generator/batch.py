@@ -434,7 +434,7 @@ def _pool(jobs: int, tasks: int):
     # Elsewhere a new worker is a whole new interpreter (spawn), and the slowdown was
     # only measured with glibc: workers are kept.
     # Its start answers signals as the forkserver's workers do (worker_preload).
-    return _started(lambda: multiprocessing.get_context("spawn").Pool(jobs, initializer=start_spawned))
+    return _started(lambda: _ReapingPool(jobs, initializer=start_spawned, context=multiprocessing.get_context("spawn")))
 
 
 def _forkserver_pool(ctx, jobs: int):
@@ -448,7 +448,46 @@ def _forkserver_pool(ctx, jobs: int):
             multiprocessing.forkserver.ensure_running()
         finally:
             signal.signal(signal.SIGINT, before)
-    return ctx.Pool(jobs, initializer=start_serving, maxtasksperchild=WORKER_STUDENTS)
+    return _ReapingPool(jobs, initializer=start_serving, maxtasksperchild=WORKER_STUDENTS, context=ctx)
+
+
+# How long the pool's exit waits for a worker it has signalled (or told the work is
+# over) before it kills it.
+WORKER_GRACE = 5.0
+
+
+class _Reaped:
+    """A pool worker whose join() without a timeout, the pool's last step in ending it,
+    gives up waiting after WORKER_GRACE and kills it (SIGKILL) first. Twice a CI run hung
+    there for ever, on a worker that never acted on the pool's SIGTERM (cause not found);
+    by then the pool no longer needs the worker's queue locks, so killing it is safe."""
+
+    def join(self, timeout=None):
+        if timeout is not None:
+            return super().join(timeout)
+        super().join(WORKER_GRACE)
+        if self.exitcode is None:
+            self.kill()
+            super().join()
+
+
+# At module level: a worker process object is pickled to be started (spawn, forkserver).
+class _SpawnWorker(_Reaped, multiprocessing.context.SpawnProcess):
+    pass
+
+
+if hasattr(multiprocessing.context, "ForkServerProcess"):  # POSIX
+    class _ForkServerWorker(_Reaped, multiprocessing.context.ForkServerProcess):
+        pass
+
+
+class _ReapingPool(multiprocessing.pool.Pool):
+    """multiprocessing's Pool, with workers that cannot keep its exit waiting (_Reaped)."""
+
+    @staticmethod
+    def Process(ctx, *args, **kwds):
+        worker = _ForkServerWorker if ctx.get_start_method() == "forkserver" else _SpawnWorker
+        return worker(*args, **kwds)
 
 
 def _start_resource_tracker() -> None:

@@ -1145,3 +1145,41 @@ def test_a_terminated_batch_is_one_line_and_resumes(tmp_path, secrets_dir, sig, 
     assert not list(out.rglob(".*.tmp"))
     s = summary(cli(*args))
     assert s["made"] + s["reused"] == 40 and s["reused"] >= 1
+
+
+DEAF_WORKER = """
+import multiprocessing, signal, sys, time
+from generator import batch
+
+def deaf():
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    return 1
+
+if __name__ == "__main__":
+    batch.WORKER_GRACE = 0.5
+    ctx = multiprocessing.get_context(sys.argv[1])
+    with batch._ReapingPool(1, context=ctx) as pool:
+        assert pool.apply_async(deaf).get(timeout=60) == 1
+        pool.apply_async(time.sleep, (3600,))   # busy: it does not read the queue's end either
+        time.sleep(0.5)
+        # leaving the block ends the pool as an interrupted batch's does: terminate()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a forkserver on Linux only")
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_a_worker_deaf_to_sigterm_cannot_keep_the_pools_exit_waiting(tmp_path, method):
+    """An interrupted batch ends its pool with a SIGTERM to each worker, then waits for
+    them: twice a CI run waited there for ever on a worker that never acted on it. A busy
+    worker that ignores SIGTERM stands in for that one; the pool kills it after its grace."""
+    script = tmp_path / "deaf.py"
+    script.write_text(DEAF_WORKER, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), method], env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the pool's exit waited for ever on a worker that ignores SIGTERM")
+    assert (proc.returncode, err) == (0, "")
