@@ -38,7 +38,7 @@ from .keys_pdf import write_keys_pdf
 from .pdfmerge import count_pages
 from .pset import build_pset
 from .render import render_pset
-from .roster import CANVAS_COLUMNS, Roster, Student, quoted, read_roster, same_text
+from .roster import CANVAS_COLUMNS, Roster, Student, line_list, quoted, read_roster, same_text
 from .secret import MAX_ATTEMPTS, read_secret, secret_fingerprint, student_seed
 from .worker_signals import ANSWERED, start_serving, start_spawned
 
@@ -186,14 +186,17 @@ def _check_identity(out: Path, identity: dict, force: bool, roster: Roster) -> s
 
 
 def _id_column_change(before, roster: Roster) -> str:
-    """Which columns, and, when this roster's usual id column is empty on a row (a student
-    added without a SIS id) and so was passed over, how to keep every student's seed."""
-    was = quoted(before) if isinstance(before, str) else "another"
+    """Which columns, and how to keep every student's seed: when this roster's usual id
+    column is empty on some rows (students added without a SIS id) and so was passed over,
+    fill those in; else, when the earlier column is still there and full, name it."""
+    was = quoted(before) if isinstance(before, str) else "another column"
     said = f" (ids from {was} then, from {quoted(roster.id_column)} now"
     if roster.empty_id and roster.empty_id[0] == before:
-        column, line = roster.empty_id
-        return (f"{said}, as {quoted(column)} is empty on line {line}: fill it in there to keep every "
+        column, lines = roster.empty_id
+        return (f"{said}, as {quoted(column)} is empty on {line_list(lines)}: fill it in there to keep every "
                 f"student's seed, which comes from the id)")
+    if isinstance(before, str) and roster.has_full_column(before):
+        return f"{said}: to keep every student's seed, which comes from the id, use --id-column {quoted(before)})"
     return said + ")"
 
 

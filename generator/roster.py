@@ -67,8 +67,10 @@ class Roster:
     name_column: str           # header(s) of the name, " + " between parts; "" if none
     skipped: tuple[tuple[int, str], ...] = ()   # (line, why) of rows that are not students
     # The kind's first choice of id column, passed over (None when it was not, or the
-    # column was given): (its header, a line where it is empty).
-    empty_id: tuple[str, int] | None = None
+    # column was given): (its header, the lines where it is empty).
+    empty_id: tuple[str, tuple[int, ...]] | None = None
+    # Headers of the columns with a value on every student's row (any of them could give ids).
+    full_columns: tuple[str, ...] = ()
 
     @property
     def id_fallback(self) -> str:
@@ -76,9 +78,23 @@ class Roster:
         come from it, so the instructor should know."""
         if self.empty_id is None:
             return ""
-        column, line = self.empty_id
-        return (f"student ids come from {quoted(self.id_column)}, as {quoted(column)} is empty on line {line}; "
-                f"seeds come from the ids, so keep that column for this class (--id-column {quoted(self.id_column)})")
+        column, lines = self.empty_id
+        return (f"student ids come from {quoted(self.id_column)}, as {quoted(column)} is empty on "
+                f"{line_list(lines)}; seeds come from the ids, so keep that column for this class "
+                f"(--id-column {quoted(self.id_column)})")
+
+    def has_full_column(self, header: str) -> bool:
+        return any(same_text(c).casefold() == same_text(header).casefold() for c in self.full_columns)
+
+
+def line_list(lines, shown: int = 5) -> str:
+    """'line 4', 'lines 4 and 9', 'lines 4, 9, 12, 15, 20 and 3 more'."""
+    lines = [str(n) for n in lines]
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    head = lines[:shown] if len(lines) > shown else lines[:-1]
+    tail = f"{len(lines) - shown} more" if len(lines) > shown else lines[-1]
+    return f"lines {', '.join(head)} and {tail}"
 
 
 def same_text(student_id: str) -> str:
@@ -283,8 +299,7 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
         full = [i for i in present if all(row[i].strip() for _, row in body)]
         id_ix = (full or present)[0]
         if id_ix != present[0]:
-            line = next(line for line, row in body if not row[present[0]].strip())
-            empty_id = (h.names[present[0]], line)
+            empty_id = (h.names[present[0]], tuple(line for line, row in body if not row[present[0]].strip()))
     keep_names = {"canvas": _CANVAS_KEEP, "gradescope": _GRADESCOPE_KEEP, "plain": ()}[kind]
     keep = [i for i, n in enumerate(h.names)
             if i == id_ix or i in name_ix or (n.casefold() in keep_names and h.index[n.casefold()][0] == i)]
@@ -318,4 +333,5 @@ def read_roster(path, id_column: str | None = None, name_column: str | None = No
                                 columns={h.names[i]: row[i] for i in keep}))
     return Roster(kind=kind, students=tuple(students), id_column=h.names[id_ix],
                   name_column=" + ".join(h.names[i] for i in name_ix), skipped=tuple(skipped),
-                  empty_id=empty_id)
+                  empty_id=empty_id,
+                  full_columns=tuple(n for i, n in enumerate(h.names) if all(row[i].strip() for _, row in body)))

@@ -950,23 +950,62 @@ def test_another_id_column_is_refused_without_force(tmp_path, capsys, monkeypatc
     before = snapshot(out)
     err = one_line_error(capsys, ["--roster", roster, "--secret-file", secrets_dir / "a.key", "--out", out,
                                   "--id-column", "email"])
-    assert "another id column (ids from 'id' then, from 'email' now)" in err
+    assert ("another id column (ids from 'id' then, from 'email' now: to keep every student's seed, which comes "
+            "from the id, use --id-column 'id')") in err
     assert snapshot(out) == before
+
+
+CANVAS_HEAD = "Student,ID,SIS User ID,SIS Login ID,Section\n    Points Possible,,,,\n"
+
+
+def test_a_batch_made_from_the_fallback_column_says_how_to_keep_it(tmp_path, capsys, monkeypatch, secrets_dir):
+    """The earlier batch took Canvas's ID, a SIS User ID being empty then; filled in since,
+    the roster would now give ids from SIS User ID, and every student another seed."""
+    roster = tmp_path / "class.csv"
+    roster.write_text(CANVAS_HEAD + '"Doe, Jane",4211,S1,jdoe,A\n"Roe, Rick",4212,,rroe,A\n', encoding="utf-8")
+    out = tmp_path / "out"
+    run_here(monkeypatch, roster, secrets_dir / "a.key", out)
+    before = snapshot(out)
+    roster.write_text(CANVAS_HEAD + '"Doe, Jane",4211,S1,jdoe,A\n"Roe, Rick",4212,S2,rroe,A\n', encoding="utf-8")
+    err = one_line_error(capsys, ["--roster", roster, "--secret-file", secrets_dir / "a.key", "--out", out])
+    assert ("(ids from 'ID' then, from 'SIS User ID' now: to keep every student's seed, which comes from the id, "
+            "use --id-column 'ID')") in err, err
+    assert snapshot(out) == before
+    # As it says: with that column only the roster differs, and --force keeps everyone.
+    err = one_line_error(capsys, ["--roster", roster, "--secret-file", secrets_dir / "a.key", "--out", out,
+                                  "--id-column", "ID"])
+    assert "made with another roster (the same student ids;" in err, err
+    result = run_here(monkeypatch, roster, secrets_dir / "a.key", out, id_column="ID", force=True)
+    assert (result.made, result.reused) == (0, 2)
+    students = {k: v for k, v in before.items() if k.startswith("students")}
+    assert {k: v for k, v in snapshot(out).items() if k.startswith("students")} == students
+
+
+def test_an_id_column_the_batch_did_not_record_is_another_column(tmp_path, capsys, monkeypatch, secrets_dir):
+    roster = tmp_path / "class.csv"
+    roster.write_text("id,email,name\ns1,ada@x.edu,Ada\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run_here(monkeypatch, roster, secrets_dir / "a.key", out)
+    identity = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    del identity["id_column"]
+    (out / "batch.json").write_text(json.dumps(identity), encoding="utf-8")
+    err = one_line_error(capsys, ["--roster", roster, "--secret-file", secrets_dir / "a.key", "--out", out])
+    assert "another id column (ids from another column then, from 'id' now)" in err, err
 
 
 def test_a_late_enrolment_without_a_sis_id_says_which_row_to_fill_in(tmp_path, capsys, monkeypatch, secrets_dir):
     """A student added without a SIS User ID makes the whole export fall back to Canvas's
     own ID column, and every seed with it: the refusal names both columns and the row."""
-    head = "Student,ID,SIS User ID,SIS Login ID,Section\n    Points Possible,,,,\n"
+    head = CANVAS_HEAD
     roster = tmp_path / "class.csv"
     roster.write_text(head + '"Doe, Jane",4211,S1,jdoe,A\n"Roe, Rick",4212,S2,rroe,A\n', encoding="utf-8")
     out = tmp_path / "out"
     run_here(monkeypatch, roster, secrets_dir / "a.key", out)
     before = snapshot(out)
-    roster.write_text(head + '"Doe, Jane",4211,S1,jdoe,A\n"Roe, Rick",4212,S2,rroe,A\n"Li, Mei",4213,,mli,A\n',
-                      encoding="utf-8")
+    roster.write_text(head + '"Doe, Jane",4211,S1,jdoe,A\n"Roe, Rick",4212,S2,rroe,A\n"Li, Mei",4213,,mli,A\n'
+                      '"Ng, Al",4214,,ang,A\n', encoding="utf-8")
     err = one_line_error(capsys, ["--roster", roster, "--secret-file", secrets_dir / "a.key", "--out", out])
-    assert ("(ids from 'SIS User ID' then, from 'ID' now, as 'SIS User ID' is empty on line 5: fill it in "
+    assert ("(ids from 'SIS User ID' then, from 'ID' now, as 'SIS User ID' is empty on lines 5 and 6: fill it in "
             "there to keep every student's seed, which comes from the id)") in err, err
     assert snapshot(out) == before
 

@@ -51,6 +51,15 @@ def test_canvas_falls_back_to_canvas_id_when_a_sis_user_id_is_missing(tmp_path):
     assert r.id_fallback == ("student ids come from 'ID', as 'SIS User ID' is empty on line 4; seeds come from "
                              "the ids, so keep that column for this class (--id-column 'ID')")
     assert read_roster(path, id_column="ID").id_fallback == ""
+    assert r.full_columns == ("Student", "ID", "SIS Login ID", "Section", "HW (1)")
+
+
+@pytest.mark.parametrize("empty,said", [(2, "lines 2 and 3"), (3, "lines 2, 3 and 4"),
+                                        (8, "lines 2, 3, 4, 5, 6 and 3 more")])
+def test_every_row_without_a_sis_user_id_is_named(tmp_path, empty, said):
+    rows = "".join(f'"S, N{i}",{4200 + i},{"" if i < empty else f"S{i}"},n{i},A\n' for i in range(empty + 1))
+    r = read_roster(write(tmp_path, "Student,ID,SIS User ID,SIS Login ID,Section\n" + rows))
+    assert f"as 'SIS User ID' is empty on {said};" in r.id_fallback
 
 
 def test_canvas_with_first_last_name_columns_and_no_sis_user_id(tmp_path):
