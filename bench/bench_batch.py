@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python bench/bench_batch.py                      # N = 100 and 1000, both cores; --jobs 1 on 50
     PYTHONPATH=. python bench/bench_batch.py --sizes 20 100 --serial 10   # a quick run
+    PYTHONPATH=. python bench/bench_batch.py --sizes --serial 300 --rounds 3   # --jobs 1 on a class of 300
     PYTHONPATH=. python bench/bench_batch.py --profile 5          # cProfile of one worker's students
 
 Targets (the roster issue): 1,000 students in under 90 s with both cores; with --jobs 1,
@@ -27,8 +28,8 @@ beside it: it shows whether a round's swing was the machine's or ours.
 
 The machine's speed also swings by 10-30% within a minute, which no alternation cancels,
 so each --jobs 1 batch also gives a paired ratio: its wall time over the time of its own
-Typst calls (each compile call timed where the batch makes it: the same documents,
-compiled in the same seconds). Both ratios are printed, with Typst's time inside the
+Typst calls (each compile call timed where the batch makes it, in this process or, past
+50 students, in the pool's workers: the same documents, compiled in the same seconds). Both ratios are printed, with Typst's time inside the
 batches over the bare compile's: near 1.0, the two ratios measure the same thing, and
 the paired one without the noise between runs."""
 from __future__ import annotations
@@ -99,11 +100,15 @@ class PeakSampler(threading.Thread):
                     self.peaks[pid] = max(self.peaks.get(pid, 0), _peak_kib(pid))
 
 
-class TimedCompiler:
-    """A typst.Compiler whose compile calls add their wall time to ``spent`` (Typst's own
-    time inside a batch: the students made in this process and keys.pdf's contents)."""
+# A file every process of the batch appends its Typst calls' seconds to, one line each:
+# the main process's (students made in process, keys.pdf's contents) and, when the
+# students are made in pool workers, theirs (this module is then preloaded in the
+# forkserver, see child()).
+TYPST_LOG = "MAKE_PSET_BENCH_TYPST_LOG"
 
-    spent = 0.0
+
+class TimedCompiler:
+    """A typst.Compiler whose compile calls log their wall time (TYPST_LOG)."""
 
     def __init__(self, compiler) -> None:
         self.compiler = compiler
@@ -113,7 +118,8 @@ class TimedCompiler:
         try:
             return self.compiler.compile(*args, **kwargs)
         finally:
-            TimedCompiler.spent += time.perf_counter() - t
+            with open(os.environ[TYPST_LOG], "a", encoding="utf-8") as log:
+                log.write(f"{time.perf_counter() - t}\n")
 
 
 def time_typst_calls() -> None:
@@ -123,11 +129,30 @@ def time_typst_calls() -> None:
     render.new_compiler = keys_pdf.new_compiler = lambda *a, **k: TimedCompiler(make(*a, **k))
 
 
+def typst_seconds(students: int) -> float:
+    log = Path(os.environ[TYPST_LOG])
+    calls = [float(line) for line in log.read_text(encoding="utf-8").split()] if log.exists() else []
+    if len(calls) < 2 * students:
+        sys.exit(f"only {len(calls)} Typst calls timed for {students} students: a process did not log its own")
+    return sum(calls)
+
+
+if __name__ != "__main__" and os.environ.get(TYPST_LOG):  # preloaded in the batch's forkserver
+    time_typst_calls()
+
+
 def child(roster: str, secret: str, out: str, jobs: int) -> None:
     """Run one batch here and print its figures as JSON (the parent reads the last line)."""
+    import multiprocessing.context
+
     from generator.batch import BatchRequest, run_batch
     from generator.config import DEFAULT_CONFIG
-    time_typst_calls()  # "typst": 0 when the students are made in pool workers
+    os.environ[TYPST_LOG] = f"{out}.typst-seconds"
+    time_typst_calls()
+    if hasattr(multiprocessing.context, "ForkServerContext"):  # the pool's workers log theirs too
+        preload = multiprocessing.context.ForkServerContext.set_forkserver_preload
+        multiprocessing.context.ForkServerContext.set_forkserver_preload = \
+            lambda self, names: preload(self, [*names, Path(__file__).stem])
     os.setsid()  # a session of our own, so the sampler sees exactly this batch's processes
     sampler = PeakSampler()
     sampler.start()
@@ -142,7 +167,7 @@ def child(roster: str, secret: str, out: str, jobs: int) -> None:
     others = [v for pid, v in sampler.peaks.items() if pid != os.getpid()]
     print(json.dumps({"made": result.made, "wall": end - t0, "cpu": cpu, "setup": marks[0] - t0,
                       "students": marks[-1] - marks[0], "aggregates": end - marks[-1],
-                      "typst": TimedCompiler.spent, "main_rss_mib": main_kib / 1024, "worker_rss_mib": max(others, default=0) / 1024}))
+                      "typst": typst_seconds(result.made), "main_rss_mib": main_kib / 1024, "worker_rss_mib": max(others, default=0) / 1024}))
 
 
 def run_child(tmp: Path, n: int, jobs: int, tag: str = "") -> dict:

@@ -26,6 +26,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -485,12 +486,43 @@ if hasattr(multiprocessing.context, "ForkServerProcess"):  # POSIX
 
 
 class _ReapingPool(multiprocessing.pool.Pool):
-    """multiprocessing's Pool, with workers that cannot keep its exit waiting (_Reaped)."""
+    """multiprocessing's Pool, with workers that cannot keep its exit waiting (_Reaped),
+    nor can a worker killed where it waited for a task (_help_stuff_finish)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._inqueue.workers = self._pool  # the same list, kept current by the pool (not pickled)
 
     @staticmethod
     def Process(ctx, *args, **kwds):
         worker = _ForkServerWorker if ctx.get_start_method() == "forkserver" else _SpawnWorker
         return worker(*args, **kwds)
+
+    def terminate(self) -> None:
+        # The pool's worker handler tells its task handler the end (None) on its way out;
+        # should it have died instead (it starts new workers from the forkserver, which a
+        # group SIGTERM ends), the task handler, and this joining it, waited for ever. A
+        # second end is never read.
+        self._taskqueue.put(None)
+        super().terminate()
+
+    @staticmethod
+    def _help_stuff_finish(inqueue, task_handler, size):
+        """Pool's own, ending the pool: it takes the task queue's read lock for good (no
+        worker reads from then on) and empties the queue, so that the task handler is not
+        left blocked on a full one. A worker killed (the out-of-memory killer, `kill -9`)
+        while it waited for a task holds that lock for ever, and Pool's own waited on it
+        for ever: after WORKER_GRACE the workers are killed and the queue emptied without it."""
+        if not inqueue._rlock.acquire(timeout=WORKER_GRACE):
+            workers = list(getattr(inqueue, "workers", ()))
+            for p in workers:
+                if p.exitcode is None:
+                    p.kill()
+            for p in workers:
+                p.join()
+        while task_handler.is_alive() and inqueue._reader.poll():
+            inqueue._reader.recv()
+            time.sleep(0)
 
 
 def _start_resource_tracker() -> None:

@@ -15,7 +15,7 @@ from .errors import PsetError
 from .outputs import check_folder, pset_files, write_files
 from .pset import build_original, build_pset
 from .secret import new_secret, permission_warning
-from .worker_signals import TERMINATING
+from .worker_signals import TERMINATING, ignore_signal
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,6 +126,10 @@ class Terminated(BaseException):
 
 
 def _raise_terminated(signum, frame) -> None:
+    # Once: a second `kill` would cut short the clean-up this one starts (a temporary
+    # file left, workers not reaped). The clean-up is bounded (batch.WORKER_GRACE).
+    for sig in TERMINATING:
+        signal.signal(sig, ignore_signal)
     raise Terminated(signum)
 
 
@@ -139,9 +143,13 @@ def run(command, argv, prog: str) -> None:
                 installed.append(sig)
     try:
         _run(command, argv, prog)
-    finally:  # a caller that goes on (a test, a notebook) gets its default back
+    finally:
+        # A caller that goes on (a test, a notebook) gets its default back. The command
+        # line's own run is about to exit, every file written or removed: one now would
+        # only turn its exit code into a death by the signal. Ignored by the kernel, not
+        # by a Python handler, which Python's own exit resets to the default.
         for sig in installed:
-            signal.signal(sig, signal.SIG_DFL)
+            signal.signal(sig, signal.SIG_DFL if argv is not None else signal.SIG_IGN)
 
 
 def _run(command, argv, prog: str) -> None:

@@ -21,11 +21,19 @@ _serving = False
 BACKSTOP_SECONDS = 5
 
 
+def ignore_signal(signum, frame) -> None:
+    """A signal answered once, ignored from then on. A Python handler, not SIG_IGN: set
+    from a handler, SIG_IGN would turn a signal already on its way (caught, its Python
+    handler not yet run) into an "ignored due to race condition" traceback."""
+
+
 def _exit_quietly(signum, frame):
     """Raised between two bytecodes: a `with lock:` block or atomic_writer on the way out
     releases the lock or removes its temporary file."""
     if not _serving:
         os._exit(128 + signum)
+    for sig in TERMINATING:  # once: a second one would cut short the way out this one takes
+        signal.signal(sig, ignore_signal)
     if hasattr(signal, "alarm"):
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.alarm(BACKSTOP_SECONDS)

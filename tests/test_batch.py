@@ -2,6 +2,7 @@
 that has already run Typst must not fork, see test_two_batches_in_one_process), checked
 through the files it writes. Roster parsing and seed derivation have their own unit tests
 (test_roster.py, test_secret.py); here they are seen only through the outputs."""
+import contextlib
 import csv
 import hashlib
 import io
@@ -1160,11 +1161,13 @@ def test_ctrl_c_during_a_pooled_batch_is_one_line(tmp_path, secrets_dir, when):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; a forkserver on Linux only")
-@pytest.mark.parametrize("sig,group", [(signal.SIGTERM, False), (signal.SIGTERM, True), (signal.SIGHUP, True)])
-def test_a_terminated_batch_is_one_line_and_resumes(tmp_path, secrets_dir, sig, group):
+@pytest.mark.parametrize("sig,group,times", [(signal.SIGTERM, False, 1), (signal.SIGTERM, True, 1),
+                                             (signal.SIGHUP, True, 1), (signal.SIGTERM, True, 3)])
+def test_a_terminated_batch_is_one_line_and_resumes(tmp_path, secrets_dir, sig, group, times):
     """`kill PID` (SIGTERM to the batch's process only: it used to die at once, and each
     worker printed a broken-pipe traceback), `kill -- -PGID`, a closed terminal (SIGHUP):
-    one line, exit 128 + the signal, no process left behind, and the rerun finishes."""
+    one line, exit 128 + the signal, no process left behind, and the rerun finishes. A
+    signal again while it cleans up (an impatient `kill`) changes none of that."""
     out, args, proc, deadline = _pooled_batch_under_way(tmp_path, secrets_dir)
     # The forkserver and its workers catch the signal (a quiet SystemExit) rather than die
     # of it at once: one that died holding the pool's queue lock hung the batch's process
@@ -1175,7 +1178,10 @@ def test_a_terminated_batch_is_one_line_and_resumes(tmp_path, secrets_dir, sig, 
     # threads left the main thread asleep on the pool's queue, and the batch waiting on it.
     typst_threads = [t for pid in workers for t in Path(f"/proc/{pid}/task").iterdir() if t.name != str(pid)]
     assert typst_threads and all(blocked(t) >= {signal.SIGTERM, signal.SIGHUP, signal.SIGINT} for t in typst_threads)
-    (os.killpg if group else os.kill)(proc.pid, sig)
+    for i in range(times):
+        with contextlib.suppress(ProcessLookupError):
+            (os.killpg if group else os.kill)(proc.pid, sig)
+        time.sleep(0.02 * i)
     _, err = proc.communicate(timeout=30)
     assert (proc.returncode, err.strip()) == (128 + sig, f"make-pset: terminated ({signal.Signals(sig).name})")
     while in_group(proc.pid) and time.monotonic() < deadline:
@@ -1222,3 +1228,72 @@ def test_a_worker_deaf_to_sigterm_cannot_keep_the_pools_exit_waiting(tmp_path, m
         proc.communicate()
         pytest.fail("the pool's exit waited for ever on a worker that ignores SIGTERM")
     assert (proc.returncode, err) == (0, "")
+
+
+KILLED_IDLE_WORKERS = """
+import multiprocessing, os, signal, sys, time
+from generator import batch
+
+if __name__ == "__main__":
+    batch.WORKER_GRACE = 0.5
+    with batch._ReapingPool(2, context=multiprocessing.get_context(sys.argv[1])) as pool:
+        assert pool.apply_async(os.getpid).get(timeout=60)
+        time.sleep(0.5)                      # both idle now, one of them asleep holding the queue's lock
+        for p in list(pool._pool):
+            os.kill(p.pid, signal.SIGKILL)
+        time.sleep(0.5)
+        # leaving the block ends the pool, as a batch that saw a worker killed does
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a forkserver on Linux only")
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_workers_killed_while_waiting_for_a_task_cannot_keep_the_pools_exit_waiting(tmp_path, method):
+    """A worker waiting for a task holds the pool's task queue lock; killed then (the
+    out-of-memory killer, `kill -9`), it holds it for ever, and the pool's exit, which
+    takes that lock, waited for ever."""
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_IDLE_WORKERS, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), method], env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the pool's exit waited for ever on the lock a killed worker held")
+    assert proc.returncode == 0, err
+
+
+DEAD_WORKER_HANDLER = """
+import multiprocessing, multiprocessing.pool, os, sys, threading, time
+from generator import batch
+
+def failing(*args, **kwargs):
+    raise OSError("the forkserver is gone")
+
+if __name__ == "__main__":
+    threading.excepthook = lambda args: None   # the handler's death, expected here
+    with batch._ReapingPool(1, context=multiprocessing.get_context(sys.argv[1])) as pool:
+        assert pool.apply_async(os.getpid).get(timeout=60)
+        multiprocessing.pool.Pool._maintain_pool = staticmethod(failing)  # raises, as after a dead forkserver
+        pool._change_notifier.put(None)
+        time.sleep(0.5)
+        assert not pool._worker_handler.is_alive()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a forkserver on Linux only")
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_a_dead_worker_handler_cannot_keep_the_pools_exit_waiting(tmp_path, method):
+    script = tmp_path / "handler.py"
+    script.write_text(DEAD_WORKER_HANDLER, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), method], env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the pool's exit waited for ever on its task handler")
+    assert proc.returncode == 0, err

@@ -92,3 +92,31 @@ def test_a_caller_that_goes_on_gets_its_signal_handlers_back(tmp_path, argv):
     except SystemExit:
         pass
     assert {sig: signal.getsignal(sig) for sig in before} == before
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_a_terminating_signal_is_answered_once(tmp_path):
+    """The clean-up a SIGTERM starts (the pool's workers reaped, temporary files removed)
+    is not cut short by another; once the command line's own run is done, one cannot
+    turn its exit code into a death by SIGTERM (Python's exit resets its own handlers to
+    the default, so the kernel ignores it)."""
+    script = (
+        "import signal, sys\n"
+        "from generator import cli\n"
+        "try:\n"
+        "    cli._raise_terminated(signal.SIGTERM, None)\n"
+        "except cli.Terminated:\n"
+        "    print(signal.getsignal(signal.SIGTERM) is signal.getsignal(signal.SIGHUP) is cli.ignore_signal)\n"
+        "sys.argv = ['make-pset', '--seed', '3', '--out', sys.argv[1]]\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_DFL); signal.signal(signal.SIGHUP, signal.SIG_DFL)\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(signal.getsignal(signal.SIGTERM) is signal.getsignal(signal.SIGHUP) is signal.SIG_IGN, flush=True)\n"
+        "signal.raise_signal(signal.SIGTERM)\n"
+        "print('still here')\n")
+    r = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out")], capture_output=True, text=True,
+                       env=ENV, timeout=120)
+    lines = r.stdout.splitlines()
+    assert (r.returncode, lines[0], lines[-2:], r.stderr) == (0, "True", ["True", "still here"], ""), r.stderr
