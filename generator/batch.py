@@ -26,7 +26,6 @@ import re
 import signal
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -38,6 +37,7 @@ from .export import answers_document, atomic_writer, dumps, write_atomic
 from .keys_pdf import write_keys_pdf
 from .pdfmerge import count_pages
 from .pset import build_pset
+from .reaping import ReapingPool
 from .render import render_pset
 from .roster import CANVAS_COLUMNS, Roster, Student, line_list, quoted, read_roster, same_text
 from .secret import MAX_ATTEMPTS, read_secret, secret_fingerprint, student_seed
@@ -168,7 +168,7 @@ def _check_identity(out: Path, identity: dict, force: bool, roster: Roster) -> s
         if force:
             return FRESH
         raise PsetError(f"{path} is unreadable; use --force to start this folder afresh")
-    differ = [(key, what) for key, what in IDENTITY_FIELDS if old.get(key) != identity[key]]
+    differ = [(key, what) for key, what in IDENTITY_FIELDS if not _same_identity(key, old.get(key), identity[key])]
     if not differ:
         return RESUME
     if force:
@@ -184,6 +184,14 @@ def _check_identity(out: Path, identity: dict, force: bool, roster: Roster) -> s
         change = ""
     raise PsetError(f"{out} holds outputs made with {made_with}{change}; use --force to overwrite them "
                     "or choose another --out")
+
+
+def _same_identity(key: str, before, now) -> bool:
+    # A header is found whatever its case (--id-column too): 'ID' then and 'id' now is
+    # the same column, and the same seeds.
+    if key == "id_column" and isinstance(before, str) and isinstance(now, str):
+        return same_text(before).casefold() == same_text(now).casefold()
+    return before == now
 
 
 def _id_column_change(before, roster: Roster) -> str:
@@ -410,6 +418,11 @@ def _watched(pool, pending) -> Iterator:
                 if p.exitcode not in (None, 0):
                     raise PsetError(f"a worker process ended while making a student ({_ending(p.exitcode)}); "
                                     "the students made so far are kept: run the same command again to finish")
+            failure = pool.handler_failure() if isinstance(pool, ReapingPool) else None
+            if failure is not None:
+                raise PsetError(f"the pool can no longer start worker processes ({type(failure).__name__}: "
+                                f"{failure}; was its forkserver killed?); the students made so far are kept: run "
+                                "the same command again to finish")
 
 
 def _ending(code: int) -> str:
@@ -438,7 +451,7 @@ def _pool(jobs: int, tasks: int):
     # Elsewhere a new worker is a whole new interpreter (spawn), and the slowdown was
     # only measured with glibc: workers are kept.
     # Its start answers signals as the forkserver's workers do (worker_preload).
-    return _started(lambda: _ReapingPool(jobs, initializer=start_spawned, context=multiprocessing.get_context("spawn")))
+    return _started(lambda: ReapingPool(jobs, initializer=start_spawned, context=multiprocessing.get_context("spawn")))
 
 
 def _forkserver_pool(ctx, jobs: int):
@@ -452,77 +465,7 @@ def _forkserver_pool(ctx, jobs: int):
             multiprocessing.forkserver.ensure_running()
         finally:
             signal.signal(signal.SIGINT, before)
-    return _ReapingPool(jobs, initializer=start_serving, maxtasksperchild=WORKER_STUDENTS, context=ctx)
-
-
-# How long the pool's exit waits for a worker it has signalled (or told the work is
-# over) before it kills it.
-WORKER_GRACE = 5.0
-
-
-class _Reaped:
-    """A pool worker whose join() without a timeout, the pool's last step in ending it,
-    gives up waiting after WORKER_GRACE and kills it (SIGKILL) first. Twice a CI run hung
-    there for ever, on a worker that never acted on the pool's SIGTERM (cause not found);
-    by then the pool no longer needs the worker's queue locks, so killing it is safe."""
-
-    def join(self, timeout=None):
-        if timeout is not None:
-            return super().join(timeout)
-        super().join(WORKER_GRACE)
-        if self.exitcode is None:
-            self.kill()
-            super().join()
-
-
-# At module level: a worker process object is pickled to be started (spawn, forkserver).
-class _SpawnWorker(_Reaped, multiprocessing.context.SpawnProcess):
-    pass
-
-
-if hasattr(multiprocessing.context, "ForkServerProcess"):  # POSIX
-    class _ForkServerWorker(_Reaped, multiprocessing.context.ForkServerProcess):
-        pass
-
-
-class _ReapingPool(multiprocessing.pool.Pool):
-    """multiprocessing's Pool, with workers that cannot keep its exit waiting (_Reaped),
-    nor can a worker killed where it waited for a task (_help_stuff_finish)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._inqueue.workers = self._pool  # the same list, kept current by the pool (not pickled)
-
-    @staticmethod
-    def Process(ctx, *args, **kwds):
-        worker = _ForkServerWorker if ctx.get_start_method() == "forkserver" else _SpawnWorker
-        return worker(*args, **kwds)
-
-    def terminate(self) -> None:
-        # The pool's worker handler tells its task handler the end (None) on its way out;
-        # should it have died instead (it starts new workers from the forkserver, which a
-        # group SIGTERM ends), the task handler, and this joining it, waited for ever. A
-        # second end is never read.
-        self._taskqueue.put(None)
-        super().terminate()
-
-    @staticmethod
-    def _help_stuff_finish(inqueue, task_handler, size):
-        """Pool's own, ending the pool: it takes the task queue's read lock for good (no
-        worker reads from then on) and empties the queue, so that the task handler is not
-        left blocked on a full one. A worker killed (the out-of-memory killer, `kill -9`)
-        while it waited for a task holds that lock for ever, and Pool's own waited on it
-        for ever: after WORKER_GRACE the workers are killed and the queue emptied without it."""
-        if not inqueue._rlock.acquire(timeout=WORKER_GRACE):
-            workers = list(getattr(inqueue, "workers", ()))
-            for p in workers:
-                if p.exitcode is None:
-                    p.kill()
-            for p in workers:
-                p.join()
-        while task_handler.is_alive() and inqueue._reader.poll():
-            inqueue._reader.recv()
-            time.sleep(0)
+    return ReapingPool(jobs, initializer=start_serving, maxtasksperchild=WORKER_STUDENTS, context=ctx)
 
 
 def _start_resource_tracker() -> None:

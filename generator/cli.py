@@ -1,9 +1,11 @@
 """make-pset: a thin click layer over the library. Errors become one line, exit 2."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 import click
@@ -15,7 +17,7 @@ from .errors import PsetError
 from .outputs import check_folder, pset_files, write_files
 from .pset import build_original, build_pset
 from .secret import new_secret, permission_warning
-from .worker_signals import TERMINATING, ignore_signal
+from .worker_signals import TERMINATING
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -125,11 +127,22 @@ class Terminated(BaseException):
     default this process would die at once and each worker print a broken-pipe traceback."""
 
 
+# How long after a SIGTERM or SIGHUP another is ignored: the clean-up the first starts
+# (workers reaped, temporary files removed) takes well under it (each of its waits gives
+# up after reaping.WORKER_GRACE); past it, another ends the process at once.
+PATIENCE_SECONDS = 10.0
+
+
 def _raise_terminated(signum, frame) -> None:
-    # Once: a second `kill` would cut short the clean-up this one starts (a temporary
-    # file left, workers not reaped). The clean-up is bounded (batch.WORKER_GRACE).
+    started = time.monotonic()
+
+    def again(signum, frame) -> None:
+        # A Python handler, not SIG_IGN, even while ignoring it: set from a handler,
+        # SIG_IGN turns a signal already on its way into a "race condition" traceback.
+        if time.monotonic() - started > PATIENCE_SECONDS:
+            os._exit(128 + signum)
     for sig in TERMINATING:
-        signal.signal(sig, ignore_signal)
+        signal.signal(sig, again)
     raise Terminated(signum)
 
 
