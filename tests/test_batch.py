@@ -1203,3 +1203,27 @@ def test_a_terminated_batch_is_one_line_and_resumes(tmp_path, secrets_dir, sig, 
     s = summary(cli(*args))
     assert s["made"] + s["reused"] == 40 and s["reused"] >= 1
 
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signals")
+def test_a_kill_as_a_temporary_file_is_made_leaves_none(tmp_path, monkeypatch):
+    """A batch worker's SIGTERM is a SystemExit raised where its handler runs: just after
+    mkstemp made the file, it left that file behind (once in 40 runs under load)."""
+    from generator import export
+    made = export.tempfile.mkstemp
+
+    def mkstemp_then_signalled(*args, **kwargs):
+        made_file = made(*args, **kwargs)
+        signal.raise_signal(signal.SIGTERM)     # its handler runs at once unless the signal is held
+        return made_file
+
+    def exit_quietly(signum, frame):
+        raise SystemExit(128 + signum)
+    monkeypatch.setattr(export.tempfile, "mkstemp", mkstemp_then_signalled)
+    before = signal.signal(signal.SIGTERM, exit_quietly)
+    try:
+        with pytest.raises(SystemExit):
+            export.write_atomic(tmp_path / "s0.pdf", b"%PDF")
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert list(tmp_path.iterdir()) == []
