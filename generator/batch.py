@@ -39,7 +39,7 @@ from .pdfmerge import count_pages
 from .pset import build_pset
 from .reaping import ReapingPool
 from .render import render_pset
-from .roster import CANVAS_COLUMNS, Roster, Student, line_list, quoted, read_roster, same_text
+from .roster import CANVAS_COLUMNS, Roster, Student, line_list, quoted, read_roster, same_header, same_text
 from .secret import MAX_ATTEMPTS, read_secret, secret_fingerprint, student_seed
 from .worker_signals import ANSWERED, start_serving, start_spawned
 
@@ -190,7 +190,7 @@ def _same_identity(key: str, before, now) -> bool:
     # A header is found whatever its case (--id-column too): 'ID' then and 'id' now is
     # the same column, and the same seeds.
     if key == "id_column" and isinstance(before, str) and isinstance(now, str):
-        return same_text(before).casefold() == same_text(now).casefold()
+        return same_header(before, now)
     return before == now
 
 

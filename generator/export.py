@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -12,7 +11,7 @@ from typing import BinaryIO, Iterator
 from . import __version__
 from .pset import ProblemSet
 from .problem import Problem
-from .worker_signals import ANSWERED
+from .worker_signals import hold_answered, release
 
 FORMAT = "pset-answers/1"
 _UMASK = os.umask(0)
@@ -86,34 +85,23 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     # A kill (a batch worker's SIGTERM is a SystemExit) handled inside mkstemp, just after
     # it made the file, would leave that file behind (once in 40 runs under load): held
     # until the clean-up below is there to remove it.
-    held = _hold_signals()
+    held = hold_answered()
     fd = tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        _release_signals(held)
+        release(held)
         with os.fdopen(fd, "wb", buffering=1 << 20) as f:
             fd = None
             yield f
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
-        _release_signals(held)
+        release(held)
         if fd is not None:
             os.close(fd)
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _hold_signals():
-    if not hasattr(signal, "pthread_sigmask"):
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, ANSWERED)
-
-
-def _release_signals(held) -> None:
-    if held is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

@@ -8,7 +8,6 @@ import contextlib
 import datetime
 import functools
 import os
-import signal
 import tempfile
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from . import chunks, figures, fonts, mathfmt, numfmt, typst_text, worked
 from .errors import PsetError
 from .pset import ProblemSet, build_pset
 from .resources import templates_dir
-from .worker_signals import ANSWERED
+from .worker_signals import hold_answered, release
 
 # Only the fonts embedded in the Typst compiler: the same glyphs, hence the same
 # bytes, on every machine. A fixed timestamp keeps the PDF metadata stable too.
@@ -73,14 +72,11 @@ def signals_for_python():
     thread: a batch worker waiting on the pool's queue then never woke to its SIGTERM, and
     the batch waited on it for ever. Held here meanwhile, such a signal arrives when the
     compile returns."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, ANSWERED)
+    held = hold_answered()
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        release(held)
 
 
 @functools.lru_cache(maxsize=1)

@@ -84,7 +84,12 @@ class Roster:
                 f"(--id-column {quoted(self.id_column)})")
 
     def has_full_column(self, header: str) -> bool:
-        return any(same_text(c).casefold() == same_text(header).casefold() for c in self.full_columns)
+        return any(same_header(c, header) for c in self.full_columns)
+
+
+def same_header(a: str, b: str) -> bool:
+    """Two headers naming one column: the same text whatever its case or Unicode form."""
+    return same_text(a).casefold() == same_text(b).casefold()
 
 
 def line_list(lines, shown: int = 5) -> str:

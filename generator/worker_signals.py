@@ -21,6 +21,19 @@ _serving = False
 BACKSTOP_SECONDS = 5
 
 
+def hold_answered():
+    """Block SIGINT, SIGTERM and SIGHUP in this thread (a signal then waits, it is not
+    lost); returns what release() needs to restore the mask (None: no masks here)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, ANSWERED)
+
+
+def release(held) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def ignore_signal(signum, frame) -> None:
     """A signal answered once, ignored from then on. A Python handler, not SIG_IGN: set
     from a handler, SIG_IGN would turn a signal already on its way (caught, its Python
