@@ -60,21 +60,36 @@ _CONTAINERS = (dict, list)
 # One encoder for the hundreds of small values a document has: json.dumps with options
 # builds a new one on every call.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_ENCODE_KEY = json.encoder.encode_basestring  # what _ENCODE does with a str, without its checks
 
 
 def _indented(value, depth: int) -> str:
-    inner = value.values() if isinstance(value, dict) else value
-    if (depth >= _INDENTED_LEVELS or not isinstance(value, _CONTAINERS)
-            or not any(isinstance(v, _CONTAINERS) for v in inner)
-            or (isinstance(value, dict) and not all(isinstance(k, str) for k in value))):
+    if depth >= _INDENTED_LEVELS or not _spread(value):
         return _ENCODE(value)
     pad = " " * (depth + 1)
     if isinstance(value, dict):
-        items = [f"{pad}{_ENCODE(k)}: {_indented(v, depth + 1)}"
-                 for k, v in value.items()]
+        items = [f"{pad}{_ENCODE_KEY(k)}: {_indented(v, depth + 1)}" for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
     items = [pad + _indented(v, depth + 1) for v in value]
     return "[\n" + ",\n".join(items) + "\n" + " " * depth + "]"
+
+
+def _spread(value) -> bool:
+    """Whether a value gets a line per member: a list, or a dict with string keys, that
+    holds a list or a dict. (Loops, not any()/all(): this runs on every value.)"""
+    if isinstance(value, list):
+        members = value
+    elif isinstance(value, dict):
+        for k in value:
+            if not isinstance(k, str):
+                return False
+        members = value.values()
+    else:
+        return False
+    for v in members:
+        if isinstance(v, _CONTAINERS):
+            return True
+    return False
 
 
 @contextlib.contextmanager
