@@ -33,7 +33,7 @@ from typing import Callable, Iterator
 from . import __version__
 from .config import Config
 from .errors import PsetError
-from .export import answers_document, atomic_writer, dumps, write_atomic
+from .export import answers_document, atomic_writer, dumps, one_line, write_atomic
 from .keys_pdf import write_keys_pdf
 from .pdfmerge import count_pages
 from .pset import build_pset
@@ -632,10 +632,12 @@ def _csv_text(header, rows) -> str:
     return _csv_rows(itertools.chain([header], rows))
 
 
-def _docs(out: Path, rows: list[dict]) -> Iterator[dict]:
-    """Each student's answers.json, read one at a time (memory stays flat)."""
+def _docs(out: Path, rows: list[dict]) -> Iterator[tuple[str, dict]]:
+    """Each student's answers.json, its text and its document, read one at a time (memory
+    stays flat)."""
     for row in rows:
-        yield json.loads((out / row["answers_json"]).read_text(encoding="utf-8"))
+        text = (out / row["answers_json"]).read_text(encoding="utf-8")
+        yield text, json.loads(text)
 
 
 def write_aggregates(out: Path, roster: Roster, rows: list[dict]) -> None:
@@ -647,8 +649,8 @@ def write_aggregates(out: Path, roster: Roster, rows: list[dict]) -> None:
         long_csv.write(_csv_rows([ANSWERS_CSV_COLUMNS]).encode("utf-8"))
 
         def docs() -> Iterator[dict]:
-            for doc in _docs(out, rows):
-                jsonl.write(dumps_line(doc).encode("utf-8"))
+            for text, doc in _docs(out, rows):
+                jsonl.write((one_line(text) + "\n").encode("utf-8"))
                 long_csv.write(_csv_rows(_answer_rows(doc)).encode("utf-8"))
                 yield doc
         columns = merged_columns(docs())
@@ -666,10 +668,6 @@ def _column(student: Student, name: str) -> str:
         if k.strip().lower() == name.lower():
             return v
     return ""
-
-
-def dumps_line(doc: dict) -> str:
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _answer_rows(doc: dict) -> Iterator[list]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -90,6 +91,17 @@ def _spread(value) -> bool:
         if isinstance(v, _CONTAINERS):
             return True
     return False
+
+
+_BREAK_AFTER_COMMA = re.compile(r",\n *")
+_BREAK = re.compile(r"\n *")
+
+
+def one_line(text: str) -> str:
+    """answers.json's text (``dumps``) as ``json.dumps`` writes its document, on one line,
+    without parsing and encoding it again (answers.jsonl: the re-encoding was most of its
+    cost). Its only line breaks are the indentation's: JSON escapes one in a string."""
+    return _BREAK.sub("", _BREAK_AFTER_COMMA.sub(", ", text))
 
 
 @contextlib.contextmanager

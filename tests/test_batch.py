@@ -406,6 +406,8 @@ def test_answers_jsonl_holds_one_document_per_student(hostile):
     rows = manifest(out)
     assert len(lines) == len(rows)
     assert [json.loads(line) for line in lines] == [answers(out, r) for r in rows]
+    # each line exactly as json.dumps writes the student's document (hostile ids included)
+    assert lines == [json.dumps(answers(out, r), ensure_ascii=False) for r in rows]
 
 
 def test_answer_sheet_has_a_column_per_cell_and_a_row_per_student(hostile):
