@@ -112,7 +112,7 @@ class Solution:
 def _insertion_index(g: nx.DiGraph) -> tuple[dict[str, int], bool]:
     """Each node's insertion position, and whether every edge points forward in it
     (then insertion order is a topological order and there is no cycle)."""
-    index = {n: i for i, n in enumerate(g.nodes)}
+    index = {n: i for i, n in enumerate(g._node)}
     return index, all(index[a] < index[b] for a, b in g.edges)
 
 
@@ -120,53 +120,70 @@ def topological_order(g: nx.DiGraph) -> list[str]:
     """Topological order that breaks ties by insertion order (stable on every run)."""
     index, forward_only = _insertion_index(g)
     if forward_only:
-        return list(g.nodes)  # the builders add nodes in order: the same answer, faster
+        return list(g._node)  # the builders add nodes in order: the same answer, faster
     return list(nx.lexicographical_topological_sort(g, key=index.__getitem__))
 
 
 def loss_node(g: nx.DiGraph) -> str:
-    sinks = [n for n in g.nodes if g.out_degree(n) == 0]
+    sinks = [n for n, consumers in g._succ.items() if not consumers]  # out-degree 0
     if len(sinks) != 1:
         raise ValueError(f"graph must have exactly one loss node, found {sinks}")
     return sinks[0]
 
 
-def forward(g: nx.DiGraph, order: list[str] | None = None) -> None:
-    data = g._node  # networkx's own dict of the attribute dicts: much faster than its views
-    for name in order or topological_order(g):
-        attrs = data[name]
-        if attrs["op"] in LEAF_OPS:
-            attrs["value"] = float(attrs["value"])
-            continue
-        op = OPS[attrs["op"]]
-        attrs["value"] = float(op.forward([data[a]["value"] for a in attrs["args"]], attrs))
+class Program:
+    """The forward and backward passes of one graph structure, compiled once: every
+    computed node with its op and its operands' attribute dicts, in topological order.
+    The redraw loop runs the passes on dozens of value draws per structure, and looking
+    nothing up by name or op per pass is most of its speed. Ops and args must not change
+    after compiling (values, targets and alphas may)."""
+
+    __slots__ = ("nodes", "order", "loss", "_leaves", "_computed")
+
+    def __init__(self, nodes: dict[str, dict], order: list[str], loss: str) -> None:
+        self.nodes = nodes  # name -> attribute dict (a DiGraph's g._node, or a draft's)
+        self.order = order
+        self.loss = loss
+        self._leaves = [nodes[n] for n in order if nodes[n]["op"] in LEAF_OPS]
+        self._computed = [(n, nodes[n], OPS[nodes[n]["op"]], nodes[n]["args"],
+                           [nodes[a] for a in nodes[n]["args"]])
+                          for n in order if nodes[n]["op"] not in LEAF_OPS]
+
+    @classmethod
+    def of(cls, g: nx.DiGraph) -> "Program":
+        return cls(g._node, topological_order(g), loss_node(g))
+
+    def forward(self, leaves_are_floats: bool = False) -> None:
+        """Writes ``value`` on every computed node (leaves made floats first, unless
+        the caller drew them as floats)."""
+        if not leaves_are_floats:
+            for attrs in self._leaves:
+                attrs["value"] = float(attrs["value"])
+        for _, attrs, op, _, operands in self._computed:
+            attrs["value"] = float(op.forward([a["value"] for a in operands], attrs))
+
+    def backward(self) -> Solution:
+        """The backward pass over values a forward pass wrote; records every step."""
+        sol = Solution(order=self.order, loss=self.loss)
+        steps = sol.steps
+        for attrs in self.nodes.values():
+            attrs["grad"] = 0.0
+        self.nodes[self.loss]["grad"] = 1.0
+        for name, attrs, op, args, operands in reversed(self._computed):
+            xs = [a["value"] for a in operands]
+            upstream = attrs["grad"]
+            for pos, (arg, operand, local) in enumerate(zip(args, operands, op.local(xs, attrs["value"], attrs))):
+                product = local * upstream
+                operand["grad"] += product
+                steps.append(Step(arg, name, pos, float(local), upstream, product))
+        return sol
 
 
 def solve(g: nx.DiGraph) -> Solution:
     """Forward and backward pass; writes ``value`` and ``grad`` on every node."""
-    order = topological_order(g)
-    forward(g, order)
-    return backward(g, order)
-
-
-def backward(g: nx.DiGraph, order: list[str]) -> Solution:
-    """The backward pass over values a forward pass wrote; records every step."""
-    sol = Solution(order=order, loss=loss_node(g))
-    data = g._node
-    for attrs in data.values():
-        attrs["grad"] = 0.0
-    data[sol.loss]["grad"] = 1.0
-    for name in reversed(order):
-        attrs = data[name]
-        if attrs["op"] in LEAF_OPS:
-            continue
-        xs = [data[a]["value"] for a in attrs["args"]]
-        upstream = attrs["grad"]
-        for pos, (arg, local) in enumerate(zip(attrs["args"], OPS[attrs["op"]].local(xs, attrs["value"], attrs))):
-            product = local * upstream
-            data[arg]["grad"] += product
-            sol.steps.append(Step(arg, name, pos, float(local), upstream, product))
-    return sol
+    program = Program.of(g)
+    program.forward()
+    return program.backward()
 
 
 def check_graph(g: nx.DiGraph) -> None:

@@ -24,6 +24,7 @@ from .. import rules
 from ..draws import Rng
 from ..options import Options
 from .common import Family, GraphBuilder, draw_leaf_values, pick
+from .draft import Draft
 
 INNER_OPS = ("add", "sub", "mul", "div", "min", "max")
 OUTERS = (None, "scale", "shift")
@@ -109,6 +110,11 @@ def param_names(spec: Spec) -> list[str]:
 
 def construct(spec: Spec, values: dict[str, float], target: float) -> nx.DiGraph:
     validate_spec(spec)
+    return draft(spec, values, target).graph()
+
+
+def draft(spec: Spec, values: dict[str, float], target: float) -> Draft:
+    """The spec's nodes (the spec must be valid: see validate_spec)."""
     b = GraphBuilder()
     for x in INPUTS:
         b.leaf(x, "input", values[x], "input")
@@ -127,19 +133,21 @@ def construct(spec: Spec, values: dict[str, float], target: float) -> nx.DiGraph
     return b.output(pre, target)
 
 
-def build(rng: Rng, o: Options) -> nx.DiGraph:
+def build(rng: Rng, o: Options) -> Draft:
     choose = RngChooser(rng)
     n_hidden = pick(rng, o.dag_hidden)
     spec = None
     while spec is None:
         spec = sample_spec(choose, n_hidden)
-    g = construct(spec, collections.defaultdict(float), 0.0)
-    draw_values(g, rng, o)
-    return g
+    # sample_spec draws only sentences of the grammar (tests/test_families.py checks
+    # validate_spec on thousands), so the redraw loop skips validating each one.
+    d = draft(spec, collections.defaultdict(float), 0.0)
+    draw_values(d, rng, o)
+    return d
 
 
-def draw_values(g: nx.DiGraph, rng: Rng, o: Options) -> None:
-    draw_leaf_values(g, rng, o, zero_bias_ok=False)
+def draw_values(d: Draft, rng: Rng, o: Options) -> None:
+    draw_leaf_values(d, rng, o, zero_bias_ok=False)
 
 
 def answer_labels(g: nx.DiGraph) -> list[str]:
