@@ -15,14 +15,6 @@ if TYPE_CHECKING:
 # nodes of an op or role through lists it finds once per structure.
 
 
-def _values(d: Draft, names):
-    return [d.nodes[n]["value"] for n in names]
-
-
-def _operand_value(d: Draft, name: str, position: int) -> float:
-    return d.nodes[d.nodes[name]["args"][position]]["value"]
-
-
 def leaves_on_grid(d: Draft, o: Options) -> bool:
     """Inputs and parameters are multiples of value_step inside the value range."""
     for n in d.with_op("input", "param"):
@@ -35,13 +27,15 @@ def leaves_on_grid(d: Draft, o: Options) -> bool:
 
 def no_kink_at_zero(d: Draft, o: Options) -> bool:
     """No relu / leaky-ReLU input near 0, where the derivative is ambiguous."""
-    return all(abs(_operand_value(d, n, 0)) >= o.kink_margin for n in d.with_op("relu", "leaky_relu"))
+    nodes = d.nodes
+    return all(abs(nodes[nodes[n]["args"][0]]["value"]) >= o.kink_margin for n in d.with_op("relu", "leaky_relu"))
 
 
 def no_min_max_tie(d: Draft, o: Options) -> bool:
     """min/max operands at least tie_margin apart, so the routing is unambiguous."""
+    nodes = d.nodes
     for n in d.with_op("min", "max"):
-        xs = sorted(_values(d, d.nodes[n]["args"]))
+        xs = sorted([nodes[a]["value"] for a in nodes[n]["args"]])
         if any(b - a < o.tie_margin for a, b in zip(xs, xs[1:])):
             return False
     return True
@@ -49,7 +43,8 @@ def no_min_max_tie(d: Draft, o: Options) -> bool:
 
 def divisor_not_small(d: Draft, o: Options) -> bool:
     """No division by anything smaller than min_divisor in size."""
-    return all(abs(_operand_value(d, n, 1)) >= o.min_divisor for n in d.with_op("div"))
+    nodes = d.nodes
+    return all(abs(nodes[nodes[n]["args"][1]]["value"]) >= o.min_divisor for n in d.with_op("div"))
 
 
 def hidden_values_short(d: Draft, o: Options) -> bool:
@@ -85,7 +80,8 @@ def gradients_moderate(d: Draft, o: Options) -> bool:
 
 def some_unit_on_leaky_branch(d: Draft, o: Options) -> bool:
     """At least one leaky-ReLU unit has a negative input, so the slope matters."""
-    return any(_operand_value(d, n, 0) < 0 for n in d.with_op("leaky_relu"))
+    nodes = d.nodes
+    return any(nodes[nodes[n]["args"][0]]["value"] < 0 for n in d.with_op("leaky_relu"))
 
 
 def has_routing_gate(d: Draft, o: Options) -> bool:
@@ -103,7 +99,7 @@ def has_computed_product(d: Draft, o: Options) -> bool:
 
 def has_fan_out(d: Draft, o: Options) -> bool:
     """Some node feeds two or more others, so gradients must be summed."""
-    return any(d.out_degree(n) >= 2 for n in d.nodes)
+    return max(d.out_degrees().values()) >= 2
 
 
 def few_parameters(d: Draft, o: Options) -> bool:
@@ -114,8 +110,9 @@ def few_parameters(d: Draft, o: Options) -> bool:
 
 
 def all_reach_loss(d: Draft, o: Options) -> bool:
-    """Every node has a path to the loss."""
-    return len(d.ancestors("L")) == len(d.nodes) - 1
+    """Every node has a path to the loss: as a path can always go on to a consumer,
+    in an acyclic graph that is the loss being the only node nothing consumes."""
+    return d.sinks() == ["L"]
 
 
 # The rules that read only the graph's structure (ops, operands, names), never a value:

@@ -16,17 +16,17 @@ from ..engine import Program, Solution, check_graph, topological_order
 
 class Draft:
     """Node dicts with per-structure lookups. The structure (ops, args) is fixed once
-    made; values, grads and targets change from draw to draw."""
+    made, and insertion order is a topological order (the builders add operands first;
+    graph() checks it); values, grads and targets change from draw to draw."""
 
-    __slots__ = ("nodes", "_order", "_program", "_with_op", "_with_role", "_consumers", "leaf_draws")
+    __slots__ = ("nodes", "_order", "_program", "_with", "_out_degrees", "leaf_draws")
 
     def __init__(self, nodes: dict[str, dict], order: list[str] | None = None) -> None:
         self.nodes = nodes
-        self._order = order  # a topological order, when the maker knows one
+        self._order = order  # a topological order other than insertion order, if any
         self._program: Program | None = None
-        self._with_op: dict[tuple[str, ...], list[str]] = {}
-        self._with_role: dict[tuple[str, ...], list[str]] = {}
-        self._consumers: dict[str, int] | None = None
+        self._with: dict[tuple[str, ...], list[str]] = {}  # with_op / with_role answers
+        self._out_degrees: dict[str, int] | None = None
         self.leaf_draws = None  # what draw_leaf_values draws, once per structure (common.py)
 
     @classmethod
@@ -36,45 +36,42 @@ class Draft:
 
     def with_op(self, *ops: str) -> list[str]:
         """The nodes whose op is one of ``ops``, in insertion order."""
-        found = self._with_op.get(ops)
+        found = self._with.get(ops)
         if found is None:
-            found = self._with_op[ops] = [n for n, a in self.nodes.items() if a["op"] in ops]
+            found = self._with[ops] = [n for n, a in self.nodes.items() if a["op"] in ops]
         return found
 
     def with_role(self, *roles: str) -> list[str]:
         """The nodes whose role is one of ``roles``, in insertion order."""
-        found = self._with_role.get(roles)
+        key = ("role",) + roles  # apart from with_op's answers (no op is called "role")
+        found = self._with.get(key)
         if found is None:
-            found = self._with_role[roles] = [n for n, a in self.nodes.items() if a["role"] in roles]
+            found = self._with[key] = [n for n, a in self.nodes.items() if a["role"] in roles]
         return found
 
-    def out_degree(self, name: str) -> int:
-        """How many nodes take ``name`` as an operand (its out-edges in the DiGraph)."""
-        if self._consumers is None:
-            self._consumers = dict.fromkeys(self.nodes, 0)
+    def out_degrees(self) -> dict[str, int]:
+        """How many nodes take each node as an operand (its out-edges in the DiGraph)."""
+        if self._out_degrees is None:
+            self._out_degrees = degrees = dict.fromkeys(self.nodes, 0)
             for a in self.nodes.values():
-                for arg in dict.fromkeys(a["args"]):  # one edge per operand node
-                    self._consumers[arg] += 1
-        return self._consumers[name]
+                for arg in dict.fromkeys(a["args"]):  # an operand given twice is one edge
+                    degrees[arg] += 1
+        return self._out_degrees
 
-    def ancestors(self, name: str) -> set[str]:
-        """The nodes with a path to ``name``, following operands (nx.ancestors)."""
-        seen: set[str] = set()
-        todo = list(self.nodes[name]["args"])
-        while todo:
-            n = todo.pop()
-            if n not in seen:
-                seen.add(n)
-                todo.extend(self.nodes[n]["args"])
-        return seen
+    def sinks(self) -> list[str]:
+        """The nodes no node takes as an operand, in insertion order."""
+        return [n for n, k in self.out_degrees().items() if k == 0]
 
     @property
     def program(self) -> Program:
         """The passes, compiled on first use (a structure that breaks a structural rule
         is never solved)."""
         if self._program is None:
+            sinks = self.sinks()
+            if len(sinks) != 1:
+                raise ValueError(f"graph must have exactly one loss node, found {sinks}")
             order = self._order if self._order is not None else list(self.nodes)
-            self._program = Program(self.nodes, order, loss_node_of(self.nodes))
+            self._program = Program(self.nodes, order, sinks[0])
         return self._program
 
     def forward(self) -> None:
@@ -88,15 +85,6 @@ class Draft:
         g = to_graph(self.nodes)
         check_graph(g)
         return g
-
-
-def loss_node_of(nodes: dict[str, dict]) -> str:
-    """The one node no other node takes as an operand."""
-    consumed = {a for attrs in nodes.values() for a in attrs["args"]}
-    sinks = [n for n in nodes if n not in consumed]
-    if len(sinks) != 1:
-        raise ValueError(f"graph must have exactly one loss node, found {sinks}")
-    return sinks[0]
 
 
 def to_graph(nodes: dict[str, dict]) -> nx.DiGraph:
