@@ -165,7 +165,8 @@ class Program:
                 self._leaves.append(attrs)
             else:
                 args = attrs["args"]
-                self._computed.append((name, attrs, OPS[attrs["op"]], args, tuple(nodes[a] for a in args)))
+                operands = tuple(map(nodes.__getitem__, args))  # no generator per node: cheaper
+                self._computed.append((name, attrs, OPS[attrs["op"]], args, operands))
         self._operand_values: list[list[float]] = []  # per computed node, from the last forward
 
     @classmethod
