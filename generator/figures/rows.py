@@ -82,17 +82,42 @@ def _sweep(y, col_idx, col_seps, node_flags, index, links) -> None:
     backward = cols[::-1]
     for it in range(SWEEPS):
         for idx, pulls, weights, offs in (cols if it % 2 == 0 else backward):
-            targets = []
-            for i, ns, denom in pulls:
+            if len(idx) == 1:
+                i, ns, denom = pulls[0]
+                y[i] = _target(y, i, ns, denom)
+                continue
+            # _pooled, inlined (the sweeps' inner loop): each item's target, less its
+            # offset, joins the blocks; a block below one it does not clear merges with it
+            values: list[float] = []
+            block_weights: list[float] = []
+            counts: list[int] = []
+            for (i, ns, denom), w, o in zip(pulls, weights, offs):
                 if ns:
                     pull = 0  # added left to right, as floats.left_sum (the same bits on every Python)
                     for n in ns:
                         pull += y[n]
-                    targets.append((pull + SELF_WEIGHT * y[i]) / denom)
+                    v = (pull + SELF_WEIGHT * y[i]) / denom - o
                 else:
-                    targets.append(y[i])
-            if len(idx) == 1:
-                y[idx[0]] = targets[0]
-                continue
-            for i, v in zip(idx, _pooled(targets, weights, offs)):
-                y[i] = v
+                    v = y[i] - o
+                n = 1
+                while values and values[-1] > v:  # merge with the block before: its mean, weighted
+                    v1, w1 = values.pop(), block_weights.pop()
+                    v, w, n = (v1 * w1 + v * w) / (w1 + w), w1 + w, n + counts.pop()
+                values.append(v)
+                block_weights.append(w)
+                counts.append(n)
+            k = 0
+            for v, n in zip(values, counts):
+                for j in range(k, k + n):
+                    y[idx[j]] = v + offs[j]
+                k += n
+
+
+def _target(y, i, ns, denom) -> float:
+    """Where item i's neighbours (and, a little, its own height) pull it."""
+    if not ns:
+        return y[i]
+    pull = 0  # added left to right, as floats.left_sum (the same bits on every Python)
+    for n in ns:
+        pull += y[n]
+    return (pull + SELF_WEIGHT * y[i]) / denom
