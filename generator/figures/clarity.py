@@ -4,7 +4,9 @@ edge, each by a margin. A label that passes the collision checks can still misle
 (the tag "a" halfway between two arrows decides which operand is the numerator)."""
 from __future__ import annotations
 
-from .geometry import Box, Edge, Layout, Shape, polyline_distance, segments_cross
+import math
+
+from .geometry import Box, Edge, Layout, Point, Shape, polyline_distance, segments_cross
 
 NAME_MARGIN = 0.25  # cm: other nodes at least this much farther than the own node
 TAG_MARGIN = 0.08   # cm: other edges at least this much farther than the own edge
@@ -25,14 +27,82 @@ def _edge(owner: str, edges: list[Edge]) -> Edge:
     return next(e for e in edges if f"{e.src}->{e.dst}" == owner)
 
 
+# The same two tests on shapes and edges flattened once per layout, for callers that ask
+# about many labels (label placement tries many spots; ambiguities checks every label):
+# what is far enough by its bounding box alone needs no exact distance.
+
+def flat_shapes(shapes: list[Shape]) -> list[tuple]:
+    """Per node: name, box, whether a circle, centre and radius (what its outline needs)."""
+    return [(s.name, s.box, s.kind == "circle", s.cx, s.cy, s.w / 2) for s in shapes]
+
+
+def flat_edges(edges: list[Edge]) -> list[tuple]:
+    """Per edge: owner ("src->dst"), bounding box (x0, y0, x1, y1) and points."""
+    out = []
+    for e in edges:
+        xs, ys = [x for x, _ in e.points], [y for _, y in e.points]
+        out.append((f"{e.src}->{e.dst}", min(xs), min(ys), max(xs), max(ys), e.points))
+    return out
+
+
+def outline_gap(box: Box, circle: bool, cx: float, cy: float, r: float,
+                sx0: float, sy0: float, sx1: float, sy1: float) -> float:
+    """Shape.gap_to, from flattened values (the same arithmetic)."""
+    if circle:
+        dx = max(box.x0 - cx, 0.0, cx - box.x1)
+        dy = max(box.y0 - cy, 0.0, cy - box.y1)
+        return max(0.0, math.hypot(dx, dy) - r)
+    dx = max(sx0 - box.x1, 0.0, box.x0 - sx1)
+    dy = max(sy0 - box.y1, 0.0, box.y0 - sy1)
+    return math.hypot(dx, dy)
+
+
+def name_is_clear_flat(box: Box, owner: str, shapes: list[tuple], margin: float) -> bool:
+    """name_is_clear, on flat_shapes."""
+    own = next(outline_gap(box, circle, cx, cy, r, *sbox)
+               for name, sbox, circle, cx, cy, r in shapes if name == owner)
+    need = own + margin
+    x0, y0, x1, y1 = box
+    for name, sbox, circle, cx, cy, r in shapes:
+        if name == owner:
+            continue
+        # A shape lies inside its box, so it is at least as far as the box in x or y
+        # alone: a box that far needs no exact distance (the allowance: rounding never decides).
+        sx0, sy0, sx1, sy1 = sbox
+        if max(sx0 - x1, x0 - sx1, sy0 - y1, y0 - sy1) >= need + 1e-9:
+            continue
+        if outline_gap(box, circle, cx, cy, r, sx0, sy0, sx1, sy1) < need:
+            return False
+    return True
+
+
+def tag_is_clear_flat(center: Point, owner: str, edges: list[tuple], margin: float) -> bool:
+    """tag_is_clear, on flat_edges; an edge whose bounding box is already far enough
+    needs no exact distance."""
+    px, py = center
+    own = polyline_distance(center, next(pts for name, *_, pts in edges if name == owner))
+    need = own + margin
+    for name, ex0, ey0, ex1, ey1, pts in edges:
+        if name == owner:
+            continue
+        if math.hypot(max(ex0 - px, 0.0, px - ex1), max(ey0 - py, 0.0, py - ey1)) >= need + 1e-9:
+            continue  # (the allowance: rounding never decides)
+        if polyline_distance(center, pts) < need:
+            return False
+    return True
+
+
 def ambiguities(layout: Layout, name_margin: float = NAME_MARGIN, tag_margin: float = TAG_MARGIN) -> list[str]:
     """Every label that does not clearly belong to its owner, as readable strings."""
     found = []
+    shapes = flat_shapes(layout.shapes)
+    edges = None  # flattened at the first tag (mlp figures have none)
     for lab in layout.labels:
         if lab.kind == "tag":
-            if not tag_is_clear((lab.cx, lab.cy), lab.owner, layout.edges, tag_margin):
+            edges = flat_edges(layout.edges) if edges is None else edges
+            if not tag_is_clear_flat((lab.cx, lab.cy), lab.owner, edges, tag_margin):
                 found.append(f"tag {lab.text} of edge {lab.owner} is as near another edge")
-        elif not name_is_clear(lab.box, lab.owner, layout.shapes, name_margin):
+        elif not name_is_clear_flat(lab.box, lab.owner, shapes, name_margin):
             found.append(f"label {lab.text} of {lab.owner} is as near another node")
     tagged = [_edge(lab.owner, layout.edges) for lab in layout.labels if lab.kind == "tag"]
     for i, e in enumerate(tagged):

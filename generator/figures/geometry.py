@@ -202,19 +202,28 @@ def problems(layout: Layout, edge_clearance: float = 0.0) -> list[str]:
     overlapping boxes (a circle's own outline against a label), an edge through a node other than its ends or through a label,
     anything outside the width and height."""
     found = []
-    boxes = [(f"node {s.name}", s.box, s) for s in layout.shapes] + \
-            [(f"label {lab.text} of {lab.owner}", lab.box, None) for lab in layout.labels]
-    for i, (na, a, sa) in enumerate(boxes):
-        if not a.inside(layout.width, layout.height):
-            found.append(f"{na} outside the figure")
-        for nb, b, sb in boxes[i + 1:]:
+    width, height = layout.width, layout.height
+    shape_boxes = [s.box for s in layout.shapes]
+    label_boxes = [lab.box for lab in layout.labels]
+    boxes = shape_boxes + label_boxes
+    owners = list(layout.shapes) + [None] * len(label_boxes)  # the shape of each box, if any
+    overlapping = _overlapping_pairs(boxes)
+    for i, a in enumerate(boxes):
+        if not a.inside(width, height):
+            found.append(f"{_what(layout, i)} outside the figure")
+        for j in overlapping.get(i, ()):
+            sa, b = owners[i], boxes[j]
             # a label may sit in the corner of a circle's bounding square, clear of the circle
-            if a.overlaps(b) and (sa is None or sb is not None or sa.kind != "circle" or sa.gap_to(b) <= 0):
-                found.append(f"{na} overlaps {nb}")
-    grown = [(s.name, s.box.grown(edge_clearance)) for s in layout.shapes]
-    label_boxes = [(lab, lab.box) for lab in layout.labels]
+            if sa is None or owners[j] is not None or sa.kind != "circle" or sa.gap_to(b) <= 0:
+                found.append(f"{_what(layout, i)} overlaps {_what(layout, j)}")
+    grown = [(s.name, box.grown(edge_clearance)) for s, box in zip(layout.shapes, shape_boxes)]
+    label_boxes = list(zip(layout.labels, label_boxes))
+    shape = {}
+    for s in reversed(layout.shapes):  # the first of a name, as Layout.shape finds it
+        shape[s.name] = s
     for e in layout.edges:
-        for p, q in e.segments():
+        points = e.points
+        for p, q in zip(points, points[1:]):
             # boxes the segment's bounding box misses are skipped (segment_hits_box's own first test)
             lo_x, hi_x, lo_y, hi_y = min(p[0], q[0]), max(p[0], q[0]), min(p[1], q[1]), max(p[1], q[1])
             for name, box in grown:
@@ -229,10 +238,38 @@ def problems(layout: Layout, edge_clearance: float = 0.0) -> list[str]:
                 if segment_hits_box(p, q, box):
                     found.append(f"edge {e.src}->{e.dst} crosses label {lab.text} of {lab.owner}")
             for x, y in (p, q):
-                if not (-1e-9 <= x <= layout.width + 1e-9 and -1e-9 <= y <= layout.height + 1e-9):
+                if not (-1e-9 <= x <= width + 1e-9 and -1e-9 <= y <= height + 1e-9):
                     found.append(f"edge {e.src}->{e.dst} leaves the figure")
-        dst = layout.shape(e.dst)
-        (px, py), (tx, ty) = e.points[-2], e.points[-1]
+        dst = shape[e.dst]
+        (px, py), (tx, ty) = points[-2], points[-1]
         if dst.kind == "circle" and (px - tx) * (tx - dst.cx) + (py - ty) * (ty - dst.cy) <= 0:
             found.append(f"edge {e.src}->{e.dst} cuts through its target")
     return found
+
+
+
+def _what(layout: Layout, i: int) -> str:
+    """The i-th of the layout's shapes then labels, as problems names it."""
+    if i < len(layout.shapes):
+        return f"node {layout.shapes[i].name}"
+    lab = layout.labels[i - len(layout.shapes)]
+    return f"label {lab.text} of {lab.owner}"
+
+
+def _overlapping_pairs(boxes: list[Box]) -> dict[int, list[int]]:
+    """For each i, the j > i (ascending) whose box overlaps box i (Box.overlaps). Swept
+    in order of left edge, every box's width being positive: a box is tested only
+    against those that start before it ends, not against every other."""
+    order = sorted(range(len(boxes)), key=lambda k: boxes[k][0])
+    pairs: dict[int, list[int]] = {}
+    for n, i in enumerate(order):
+        ax0, ay0, ax1, ay1 = boxes[i]
+        for j in order[n + 1:]:
+            b = boxes[j]
+            if b[0] >= ax1:
+                break  # this box and every later one start past box i's right edge
+            if ax0 < b[2] and ay0 < b[3] and b[1] < ay1:
+                pairs.setdefault(min(i, j), []).append(max(i, j))
+    for found in pairs.values():
+        found.sort()
+    return pairs

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from . import clarity
-from .geometry import Box, Edge, Label, Layout, Point, Shape, polyline_distance, segment_hits_box
+from .geometry import Box, Edge, Label, Layout, Point, Shape, segment_hits_box
 
 AMBIGUOUS = 50  # a label nearer something else than its owner misleads: worse than a crossing
 
@@ -48,15 +48,13 @@ class Scene:
     def __init__(self, layout: Layout):
         self.layout = layout
         # per node: its box, and what its outline needs: circle centre and radius
-        self.shapes = [(s.name, s.box, s.kind == "circle", s.cx, s.cy, s.w / 2) for s in layout.shapes]
+        self.shapes = clarity.flat_shapes(layout.shapes)
         self.segments = []  # (bounding box..., p, q, owner)
-        self.edges = []     # (owner, bounding box, points)
         for e in layout.edges:
             owner = f"{e.src}->{e.dst}"
             for p, q in zip(e.points, e.points[1:]):
                 self.segments.append((min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1]), p, q, owner))
-            xs, ys = [x for x, _ in e.points], [y for _, y in e.points]
-            self.edges.append((owner, min(xs), min(ys), max(xs), max(ys), e.points))
+        self.edges = clarity.flat_edges(layout.edges)  # (owner, bounding box, points)
 
     def cost(self, box: Box, pad: float, bound: float, skip_edge: str | None = None) -> float:
         """Collision cost of ``box``: 100 per node or label it covers (far worse than an
@@ -66,7 +64,7 @@ class Scene:
         n = 0
         for _, (sx0, sy0, sx1, sy1), circle, cx, cy, r in self.shapes:
             if x0 - pad < sx1 and sx0 - pad < x1 and y0 - pad < sy1 and sy0 - pad < y1 \
-                    and _outline_gap(box, circle, cx, cy, r, sx0, sy0, sx1, sy1) < pad:
+                    and clarity.outline_gap(box, circle, cx, cy, r, sx0, sy0, sx1, sy1) < pad:
                 n += 100
         for lab in self.layout.labels:
             hw, hh = lab.w / 2, lab.h / 2
@@ -87,48 +85,11 @@ class Scene:
 
     def name_is_clear(self, box: Box, owner: str, margin: float) -> bool:
         """clarity.name_is_clear, on the flattened nodes."""
-        own = next(_outline_gap(box, circle, cx, cy, r, *sbox)
-                   for name, sbox, circle, cx, cy, r in self.shapes if name == owner)
-        need = own + margin
-        x0, y0, x1, y1 = box
-        for name, sbox, circle, cx, cy, r in self.shapes:
-            if name == owner:
-                continue
-            # A shape lies inside its box, so it is at least as far as the box in x or y
-            # alone: a box that far needs no exact distance (the allowance: rounding never decides).
-            sx0, sy0, sx1, sy1 = sbox
-            if max(sx0 - x1, x0 - sx1, sy0 - y1, y0 - sy1) >= need + 1e-9:
-                continue
-            if _outline_gap(box, circle, cx, cy, r, *sbox) < need:
-                return False
-        return True
+        return clarity.name_is_clear_flat(box, owner, self.shapes, margin)
 
     def tag_is_clear(self, center: Point, owner: str, margin: float) -> bool:
-        """clarity.tag_is_clear; an edge whose bounding box is already far enough needs
-        no exact distance."""
-        px, py = center
-        own = polyline_distance(center, next(pts for name, *_, pts in self.edges if name == owner))
-        need = own + margin
-        for name, ex0, ey0, ex1, ey1, pts in self.edges:
-            if name == owner:
-                continue
-            if math.hypot(max(ex0 - px, 0.0, px - ex1), max(ey0 - py, 0.0, py - ey1)) >= need + 1e-9:
-                continue  # (the allowance: rounding never decides)
-            if polyline_distance(center, pts) < need:
-                return False
-        return True
-
-
-def _outline_gap(box: Box, circle: bool, cx: float, cy: float, r: float,
-                 sx0: float, sy0: float, sx1: float, sy1: float) -> float:
-    """Shape.gap_to, from flattened values (the same arithmetic)."""
-    if circle:
-        dx = max(box.x0 - cx, 0.0, cx - box.x1)
-        dy = max(box.y0 - cy, 0.0, cy - box.y1)
-        return max(0.0, math.hypot(dx, dy) - r)
-    dx = max(sx0 - box.x1, 0.0, box.x0 - sx1)
-    dy = max(sy0 - box.y1, 0.0, box.y0 - sy1)
-    return math.hypot(dx, dy)
+        """clarity.tag_is_clear, on the flattened edges."""
+        return clarity.tag_is_clear_flat(center, owner, self.edges, margin)
 
 
 def place_label(label: Label, spots, layout: Layout, pad: float, required: bool = True,
