@@ -14,30 +14,30 @@ AMBIGUOUS = 50  # a label nearer something else than its owner misleads: worse t
 def candidates(box: Box, w: float, h: float, prefer: str, gap: float):
     """Spots around a node box, best first. "above" / "below": a name or parameter label,
     straight above (below) the node, then nudged sideways or farther out, then beside;
-    "incoming": a small note on the node's left (incoming) shoulder."""
+    "incoming": a small note on the node's left (incoming) shoulder. Made as they are
+    tried (the first spot or two is usually clean)."""
     cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
     if prefer == "incoming":
         r = (box.x1 - box.x0) / 2
-        out = []
         for angle in (50, -50, 60, -60, 40, -40, 70, -70):
             a = math.radians(angle)
             for extra in (0.08, 0.16):
                 # the centre sits where the label's box just clears the circle in that direction
                 reach = r + extra + abs(w / 2 * math.cos(a)) + abs(h / 2 * math.sin(a))
-                out.append((cx - reach * math.cos(a), cy - reach * math.sin(a)))
-        return out
+                yield cx - reach * math.cos(a), cy - reach * math.sin(a)
+        return
     above, below = box.y0 - gap - h / 2, box.y1 + gap + h / 2
     right, left = box.x1 + gap + w / 2, box.x0 - gap - w / 2
     near, far = (above, below) if prefer == "above" else (below, above)
     step = -1 if prefer == "above" else 1  # moving away from the node
-    out = [(cx, near)]
+    yield cx, near
     for lift in (0.0, 0.12, 0.24):
-        out += [(cx + dx, near + step * lift) for dx in (0.15, -0.15, 0.3, -0.3)]
+        for dx in (0.15, -0.15, 0.3, -0.3):
+            yield cx + dx, near + step * lift
         if lift:
-            out.append((cx, near + step * lift))
-    out += [(right - 0.1, near - step * 0.1), (left + 0.1, near - step * 0.1), (right, cy), (left, cy),
-            (cx, far), (right - 0.1, far + step * 0.1), (left + 0.1, far + step * 0.1)]
-    return out
+            yield cx, near + step * lift
+    yield from ((right - 0.1, near - step * 0.1), (left + 0.1, near - step * 0.1), (right, cy), (left, cy),
+                (cx, far), (right - 0.1, far + step * 0.1), (left + 0.1, far + step * 0.1))
 
 
 class Scene:
@@ -55,20 +55,32 @@ class Scene:
             for p, q in zip(e.points, e.points[1:]):
                 self.segments.append((min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1]), p, q, owner))
         self.edges = clarity.flat_edges(layout.edges)  # (owner, bounding box, points)
+        self._padded: dict[float, list[tuple]] = {}
+
+    def _padded_shapes(self, pad: float) -> list[tuple]:
+        """The shapes with their boxes' left and top edges less ``pad`` (a label's pad:
+        one or two values per layout, each tried against many spots)."""
+        padded = self._padded.get(pad)
+        if padded is None:
+            padded = [(sx0 - pad, sy0 - pad, sx1, sy1, (sx0, sy0, sx1, sy1), circle, cx, cy, r)
+                      for _, (sx0, sy0, sx1, sy1), circle, cx, cy, r in self.shapes]
+            self._padded[pad] = padded
+        return padded
 
     def cost(self, box: Box, pad: float, bound: float, skip_edge: str | None = None) -> float:
         """Collision cost of ``box``: 100 per node or label it covers (far worse than an
         edge crossing it), 1 per edge segment through it (but ``skip_edge``'s); stops
         once it reaches ``bound``."""
         x0, y0, x1, y1 = box
+        lo_x, lo_y = x0 - pad, y0 - pad
         n = 0
-        for _, (sx0, sy0, sx1, sy1), circle, cx, cy, r in self.shapes:
-            if x0 - pad < sx1 and sx0 - pad < x1 and y0 - pad < sy1 and sy0 - pad < y1 \
-                    and clarity.outline_gap(box, circle, cx, cy, r, sx0, sy0, sx1, sy1) < pad:
+        for px0, py0, sx1, sy1, sbox, circle, cx, cy, r in self._padded_shapes(pad):
+            if lo_x < sx1 and px0 < x1 and lo_y < sy1 and py0 < y1 \
+                    and clarity.outline_gap(box, circle, cx, cy, r, *sbox) < pad:
                 n += 100
         for lab in self.layout.labels:
             hw, hh = lab.w / 2, lab.h / 2
-            if x0 - pad < lab.cx + hw and lab.cx - hw - pad < x1 and y0 - pad < lab.cy + hh and lab.cy - hh - pad < y1:
+            if lo_x < lab.cx + hw and lab.cx - hw - pad < x1 and lo_y < lab.cy + hh and lab.cy - hh - pad < y1:
                 n += 100
         if n >= bound:
             return n

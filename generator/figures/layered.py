@@ -179,9 +179,13 @@ def rows_of(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dic
 def _draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: _Rows) -> Layout:
     items, chains = placed.items, placed.chains
     widths = placed.widths()
-    for n in nodes:  # the leaf boxes of a column share one width: a tidy column, one right edge
+    box_width: dict[int, float] = {}  # the leaf boxes of a column share one width: a tidy column, one right edge
+    for n in nodes:
         if n.kind == "box":
-            n.w = max(m.w for m in nodes if m.kind == "box" and m.col == n.col)
+            box_width[n.col] = max(box_width.get(n.col, n.w), n.w)
+    for n in nodes:
+        if n.kind == "box":
+            n.w = box_width[n.col]
     gap = _column_gap(p, p.max_width, placed)
     xs, x = [], 0.0
     for c, w in enumerate(widths):
@@ -222,10 +226,10 @@ def _draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: _Rows
             w, h = e.tag.width(TAG_PT) + 0.06, TAG_H
             label = Label(f"{e.src}->{e.dst}", e.tag.markup, 0.0, 0.0, w, h, TAG_PT, "tag")
             mark = len(out.labels)
-            if labels.place_label(label, list(labels.tag_spots(edge, shape[e.dst], w, h, port)), out, 0.03,
+            if labels.place_label(label, labels.tag_spots(edge, shape[e.dst], w, h, port), out, 0.03,
                                   scene=scene):
                 backed = replace(label, backed=True)
-                if labels.place_label(backed, list(labels.on_edge_spots(edge, w, h)), out, 0.03, required=False,
+                if labels.place_label(backed, labels.on_edge_spots(edge, w, h), out, 0.03, required=False,
                                       scene=scene) == 0:
                     del out.labels[mark]  # the clean spot on the edge replaces the harmful one
     # Then each node's labels: its optional note (an mlp unit's z) first, so that its names
