@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import networkx as nx
 
@@ -19,6 +20,7 @@ from . import metrics
 from .clarity import ambiguities
 from .geometry import Layout, problems
 from .layered import EdgeSpec, LabelSpec, NodeSpec, Params, draw, rows_of
+from .render import render_both
 
 TEXT_PT = 9.0
 WORD_PT = 8.0
@@ -133,7 +135,15 @@ ATTEMPTS = {
 }
 
 CACHE_SIZE = 64  # layouts kept per process: a student's question and key, with room to spare
-_cache: OrderedDict[str, Layout] = OrderedDict()
+
+
+@dataclass
+class _Cached:
+    layout: Layout
+    code: tuple[str, str] | None = None  # the figure's Typst code: (question, key), once asked for
+
+
+_cache: OrderedDict[str, _Cached] = OrderedDict()
 
 
 def clear_cache() -> None:
@@ -152,23 +162,44 @@ def graph_layout(g: nx.DiGraph, family: str, show_input_values: bool = True,
 def shared_layout(g: nx.DiGraph, family: str, show_input_values: bool = True) -> Layout:
     """The layout of both figures, with the key's notes: cached per process, by a digest
     of what is drawn (never by object identity). Read it, do not change it."""
+    return _cached(g, family, show_input_values).layout
+
+
+def figure_code(g: nx.DiGraph, family: str, show_input_values: bool = True,
+                name_intermediates: bool = False) -> str:
+    """render() of the shared layout, with the key's notes or without: both made at the
+    first call (they share all but the notes' lines) and cached with the layout."""
+    cached = _cached(g, family, show_input_values)
+    if cached.code is None:
+        cached.code = render_both(cached.layout)
+    return cached.code[name_intermediates]
+
+
+def _cached(g: nx.DiGraph, family: str, show_input_values: bool) -> _Cached:
     if family not in FAMILY_SPECS:
         raise PsetError(f"figure: unknown graph family {family!r} (expected one of {', '.join(FAMILY_SPECS)})")
-    # The specs are a function of the nodes' attributes (in order) and the edges, so those
-    # key the cache (a third of the cost of building the specs to key it, and most calls
-    # are hits: a figure is drawn for the question and for the key). Their repr is stable
-    # across processes (no hash(), no sets).
-    key = hashlib.sha256(repr((family, show_input_values, list(g._node.items()), list(g.edges))).encode()).hexdigest()
-    shared = _cache.get(key)
-    if shared is None:
+    key = _digest(g, family, show_input_values)
+    cached = _cache.get(key)
+    if cached is None:
         nodes, edges = FAMILY_SPECS[family](g, show_input_values)
-        shared = _best_layout(nodes, edges, ATTEMPTS[family])
-        _cache[key] = shared
+        cached = _cache[key] = _Cached(_best_layout(nodes, edges, ATTEMPTS[family]))
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     else:
         _cache.move_to_end(key)
-    return shared
+    return cached
+
+
+def _digest(g: nx.DiGraph, family: str, show_input_values: bool) -> str:
+    """The cache's key. The specs are a function of the nodes (in order), what the spec
+    functions read of each (op, args, role, an input's value: the only value a figure
+    shows) and the edges (g._succ: what g.edges lists), so those key it (every call pays
+    for it: most calls are hits, a figure is drawn for the question and for the key).
+    Gradients and the op nodes' values are left out: their reprs (long floats) were half
+    the key's cost. The repr is stable across processes (no hash(), no sets)."""
+    nodes = [(n, a.get("op"), a.get("args"), a.get("role"), a.get("value") if a.get("op") == "input" else None)
+             for n, a in g._node.items()]
+    return hashlib.sha256(repr((family, show_input_values, nodes, g._succ)).encode()).hexdigest()
 
 
 def _best_layout(nodes: list[NodeSpec], edges: list[EdgeSpec], attempts: list[Params]) -> Layout:

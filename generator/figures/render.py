@@ -67,6 +67,22 @@ def arrow(points) -> tuple[list, list]:
 
 def render(layout: Layout, notes: bool = True) -> str:
     """The figure's code; without the key's notes when ``notes`` is False."""
+    return _joined(_lines(layout), notes)
+
+
+def render_both(layout: Layout) -> tuple[str, str]:
+    """render(layout, notes=False) and render(layout, notes=True): the lines but the notes'
+    are made once for both."""
+    lines = _lines(layout)
+    return _joined(lines, False), _joined(lines, True)
+
+
+def _joined(lines: list[tuple[str, bool]], notes: bool) -> str:
+    return "\n".join([line for line, note in lines if notes or not note]) + "\n"
+
+
+def _lines(layout: Layout) -> list[tuple[str, bool]]:
+    """The figure's lines, each with whether it draws a note (the key's alone)."""
     fig = (layout.width, layout.height)
     lines = [f"#block(width: {cm(layout.width)}, height: {cm(layout.height)}, breakable: false)["]
     if layout.edges:
@@ -80,12 +96,12 @@ def render(layout: Layout, notes: bool = True) -> str:
             shape = f"rect(width: {cm(s.w)}, height: {cm(s.h)}, radius: 0.1cm, stroke: {STROKE}, fill: {fill})"
         lines.append(f"  #place(top + left, dx: {cm(s.cx - s.w / 2)}, dy: {cm(s.cy - s.h / 2)}, {shape})")
         lines.append(text_at(s.cx, s.cy, s.size, s.text, fig))
+    out = [(line, False) for line in lines]
     for lab in layout.labels:
-        if lab.kind == "note" and not notes:
-            continue
+        note = lab.kind == "note"
         if lab.backed:  # a white patch interrupting the edge the tag sits on
-            lines.append(f"  #place(top + left, dx: {cm(lab.cx - lab.w / 2)}, dy: {cm(lab.cy - lab.h / 2)}, "
-                         f"rect(width: {cm(lab.w)}, height: {cm(lab.h)}, fill: white, stroke: none))")
-        lines.append(text_at(lab.cx, lab.cy, lab.size, lab.text, fig, lab.fill))
-    lines.append("]")
-    return "\n".join(lines) + "\n"
+            out.append((f"  #place(top + left, dx: {cm(lab.cx - lab.w / 2)}, dy: {cm(lab.cy - lab.h / 2)}, "
+                        f"rect(width: {cm(lab.w)}, height: {cm(lab.h)}, fill: white, stroke: none))", note))
+        out.append((text_at(lab.cx, lab.cy, lab.size, lab.text, fig, lab.fill), note))
+    out.append(("]", False))
+    return out
