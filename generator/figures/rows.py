@@ -88,9 +88,7 @@ def _sweep(y, col_idx, col_seps, node_flags, index, links) -> None:
                 continue
             # _pooled, inlined (the sweeps' inner loop): each item's target, less its
             # offset, joins the blocks; a block below one it does not clear merges with it
-            values: list[float] = []
-            block_weights: list[float] = []
-            counts: list[int] = []
+            blocks: list[tuple[float, float, int]] = []  # value, weight, count
             for (i, ns, denom), w, o in zip(pulls, weights, offs):
                 if ns:
                     pull = 0  # added left to right, as floats.left_sum (the same bits on every Python)
@@ -100,14 +98,12 @@ def _sweep(y, col_idx, col_seps, node_flags, index, links) -> None:
                 else:
                     v = y[i] - o
                 n = 1
-                while values and values[-1] > v:  # merge with the block before: its mean, weighted
-                    v1, w1 = values.pop(), block_weights.pop()
-                    v, w, n = (v1 * w1 + v * w) / (w1 + w), w1 + w, n + counts.pop()
-                values.append(v)
-                block_weights.append(w)
-                counts.append(n)
+                while blocks and blocks[-1][0] > v:  # merge with the block before: its mean, weighted
+                    v1, w1, n1 = blocks.pop()
+                    v, w, n = (v1 * w1 + v * w) / (w1 + w), w1 + w, n + n1
+                blocks.append((v, w, n))
             k = 0
-            for v, n in zip(values, counts):
+            for v, _, n in blocks:
                 for j in range(k, k + n):
                     y[idx[j]] = v + offs[j]
                 k += n
