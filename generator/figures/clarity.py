@@ -47,14 +47,23 @@ def flat_edges(edges: list[Edge]) -> list[tuple]:
 
 def outline_gap(box: Box, circle: bool, cx: float, cy: float, r: float,
                 sx0: float, sy0: float, sx1: float, sy1: float) -> float:
-    """Shape.gap_to, from flattened values (the same arithmetic)."""
+    """Shape.gap_to, from flattened values: the same distances, with conditionals for
+    max() (a zero's sign aside, which hypot ignores; label placement calls this a lot)."""
     if circle:
-        dx = max(box.x0 - cx, 0.0, cx - box.x1)
-        dy = max(box.y0 - cy, 0.0, cy - box.y1)
-        return max(0.0, math.hypot(dx, dy) - r)
-    dx = max(sx0 - box.x1, 0.0, box.x0 - sx1)
-    dy = max(sy0 - box.y1, 0.0, box.y0 - sy1)
-    return math.hypot(dx, dy)
+        dx, far = box.x0 - cx, cx - box.x1
+        dy, low = box.y0 - cy, cy - box.y1
+    else:
+        dx, far = sx0 - box.x1, box.x0 - sx1
+        dy, low = sy0 - box.y1, box.y0 - sy1
+    if far > dx:
+        dx = far
+    if low > dy:
+        dy = low
+    gap = math.hypot(dx if dx > 0.0 else 0.0, dy if dy > 0.0 else 0.0)
+    if circle:
+        gap -= r
+        return gap if gap > 0.0 else 0.0
+    return gap
 
 
 def name_is_clear_flat(box: Box, owner: str, shapes: list[tuple], margin: float) -> bool:
@@ -62,6 +71,7 @@ def name_is_clear_flat(box: Box, owner: str, shapes: list[tuple], margin: float)
     own = next(outline_gap(box, circle, cx, cy, r, *sbox)
                for name, sbox, circle, cx, cy, r in shapes if name == owner)
     need = own + margin
+    far_enough = need + 1e-9
     x0, y0, x1, y1 = box
     for name, sbox, circle, cx, cy, r in shapes:
         if name == owner:
@@ -69,7 +79,7 @@ def name_is_clear_flat(box: Box, owner: str, shapes: list[tuple], margin: float)
         # A shape lies inside its box, so it is at least as far as the box in x or y
         # alone: a box that far needs no exact distance (the allowance: rounding never decides).
         sx0, sy0, sx1, sy1 = sbox
-        if max(sx0 - x1, x0 - sx1, sy0 - y1, y0 - sy1) >= need + 1e-9:
+        if sx0 - x1 >= far_enough or x0 - sx1 >= far_enough or sy0 - y1 >= far_enough or y0 - sy1 >= far_enough:
             continue
         if outline_gap(box, circle, cx, cy, r, sx0, sy0, sx1, sy1) < need:
             return False

@@ -51,9 +51,10 @@ def segment_hits_box(p: Point, q: Point, box: Box) -> bool:
             continue
         t = num / denom
         if denom < 0:
-            t0 = max(t0, t)
-        else:
-            t1 = min(t1, t)
+            if t > t0:  # max(t0, t), without the call (this runs for every spot tried)
+                t0 = t
+        elif t < t1:  # min(t1, t)
+            t1 = t
         if t0 >= t1:
             return False
     return t1 - t0 > 1e-9

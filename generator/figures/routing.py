@@ -39,12 +39,7 @@ def shorten(points, start, end, obstacles: list[Box]):
         j = last
         while j > i + 1:
             a, b = seg(i, j)
-            # the boxes the segment's bounding box overlaps: segment_hits_box's own first
-            # test, done here without a call for each of the others
-            lo_x, hi_x = min(a[0], b[0]), max(a[0], b[0])
-            lo_y, hi_y = min(a[1], b[1]), max(a[1], b[1])
-            if not any(segment_hits_box(a, b, box) for box in obstacles
-                       if box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y):
+            if _clear(a, b, obstacles):
                 break
             j -= 1
         kept.append(j)
@@ -53,6 +48,18 @@ def shorten(points, start, end, obstacles: list[Box]):
     out[0] = start(out[1])
     out[-1] = end(out[-2])
     return out
+
+
+def _clear(a: Point, b: Point, obstacles: list[Box]) -> bool:
+    """Whether the segment ab misses every obstacle. Only the boxes its bounding box
+    overlaps are tested (segment_hits_box's own first test, done here without a call for
+    each of the others)."""
+    lo_x, hi_x = (a[0], b[0]) if a[0] < b[0] else (b[0], a[0])
+    lo_y, hi_y = (a[1], b[1]) if a[1] < b[1] else (b[1], a[1])
+    for box in obstacles:
+        if box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y and segment_hits_box(a, b, box):
+            return False
+    return True
 
 
 def route(r: Route, port_angle: float, split_angle: float, port: int | None = None) -> Edge:
