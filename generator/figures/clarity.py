@@ -66,53 +66,84 @@ def outline_gap(box: Box, circle: bool, cx: float, cy: float, r: float,
     return gap
 
 
-def name_is_clear_flat(box: Box, owner: str, shapes: list[tuple], margin: float) -> bool:
-    """name_is_clear, on flat_shapes."""
-    own = next(outline_gap(box, circle, cx, cy, r, *sbox)
-               for name, sbox, circle, cx, cy, r in shapes if name == owner)
-    need = own + margin
-    far_enough = need + 1e-9
-    x0, y0, x1, y1 = box
-    for name, sbox, circle, cx, cy, r in shapes:
-        if name == owner:
-            continue
-        # A shape lies inside its box, so it is at least as far as the box in x or y
-        # alone: a box that far needs no exact distance (the allowance: rounding never decides).
-        sx0, sy0, sx1, sy1 = sbox
-        if sx0 - x1 >= far_enough or x0 - sx1 >= far_enough or sy0 - y1 >= far_enough or y0 - sy1 >= far_enough:
-            continue
-        if outline_gap(box, circle, cx, cy, r, sx0, sy0, sx1, sy1) < need:
-            return False
-    return True
+class Flat:
+    """A layout's shapes and edges flattened once (flat_shapes, flat_edges, the edges at
+    their first use), each found by its name, for the two tests on many labels."""
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        self.shapes = flat_shapes(layout.shapes)
+        self.shape_of = _first_by_name(self.shapes)
+        self._edges: list[tuple] | None = None
+        self._edge_of: dict[str, tuple] = {}
+
+    @property
+    def edges(self) -> list[tuple]:
+        if self._edges is None:
+            self._edges = flat_edges(self.layout.edges)
+            self._edge_of = _first_by_name(self._edges)
+        return self._edges
+
+    def name_is_clear(self, box: Box, owner: str, margin: float) -> bool:
+        """name_is_clear, on the flattened shapes."""
+        _, sbox, circle, cx, cy, r = self.shape_of[owner]
+        need = outline_gap(box, circle, cx, cy, r, *sbox) + margin
+        far_enough = need + 1e-9
+        x0, y0, x1, y1 = box
+        for name, sbox, circle, cx, cy, r in self.shapes:
+            if name == owner:
+                continue
+            # A shape lies inside its box, so it is at least as far as the box in x or y
+            # alone: a box that far needs no exact distance (the allowance: rounding never decides).
+            sx0, sy0, sx1, sy1 = sbox
+            if sx0 - x1 >= far_enough or x0 - sx1 >= far_enough or sy0 - y1 >= far_enough or y0 - sy1 >= far_enough:
+                continue
+            if outline_gap(box, circle, cx, cy, r, sx0, sy0, sx1, sy1) < need:
+                return False
+        return True
+
+    def tag_is_clear(self, center: Point, owner: str, margin: float) -> bool:
+        """tag_is_clear, on the flattened edges; an edge whose bounding box is already far
+        enough needs no exact distance."""
+        edges = self.edges
+        px, py = center
+        need = polyline_distance(center, self._edge_of[owner][5]) + margin
+        far_enough = need + 1e-9
+        for name, ex0, ey0, ex1, ey1, pts in edges:
+            if name == owner:
+                continue
+            # the distance to the bounding box: max(ex0 - px, 0.0, px - ex1) and its like,
+            # without the calls (a zero's sign aside, which hypot ignores)
+            dx, far = ex0 - px, px - ex1
+            dy, low = ey0 - py, py - ey1
+            if far > dx:
+                dx = far
+            if low > dy:
+                dy = low
+            if math.hypot(dx if dx > 0.0 else 0.0, dy if dy > 0.0 else 0.0) >= far_enough:
+                continue  # (the allowance: rounding never decides)
+            if polyline_distance(center, pts) < need:
+                return False
+        return True
 
 
-def tag_is_clear_flat(center: Point, owner: str, edges: list[tuple], margin: float) -> bool:
-    """tag_is_clear, on flat_edges; an edge whose bounding box is already far enough
-    needs no exact distance."""
-    px, py = center
-    own = polyline_distance(center, next(pts for name, *_, pts in edges if name == owner))
-    need = own + margin
-    for name, ex0, ey0, ex1, ey1, pts in edges:
-        if name == owner:
-            continue
-        if math.hypot(max(ex0 - px, 0.0, px - ex1), max(ey0 - py, 0.0, py - ey1)) >= need + 1e-9:
-            continue  # (the allowance: rounding never decides)
-        if polyline_distance(center, pts) < need:
-            return False
-    return True
+def _first_by_name(flat: list[tuple]) -> dict[str, tuple]:
+    """Each name's first entry (as next() over the list finds it)."""
+    by_name = {}
+    for entry in reversed(flat):
+        by_name[entry[0]] = entry
+    return by_name
 
 
 def ambiguities(layout: Layout, name_margin: float = NAME_MARGIN, tag_margin: float = TAG_MARGIN) -> list[str]:
     """Every label that does not clearly belong to its owner, as readable strings."""
     found = []
-    shapes = flat_shapes(layout.shapes)
-    edges = None  # flattened at the first tag (mlp figures have none)
+    flat = Flat(layout)
     for lab in layout.labels:
         if lab.kind == "tag":
-            edges = flat_edges(layout.edges) if edges is None else edges
-            if not tag_is_clear_flat((lab.cx, lab.cy), lab.owner, edges, tag_margin):
+            if not flat.tag_is_clear((lab.cx, lab.cy), lab.owner, tag_margin):
                 found.append(f"tag {lab.text} of edge {lab.owner} is as near another edge")
-        elif not name_is_clear_flat(lab.box, lab.owner, shapes, name_margin):
+        elif not flat.name_is_clear(lab.box, lab.owner, name_margin):
             found.append(f"label {lab.text} of {lab.owner} is as near another node")
     tagged = [_edge(lab.owner, layout.edges) for lab in layout.labels if lab.kind == "tag"]
     for i, e in enumerate(tagged):

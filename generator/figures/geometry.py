@@ -72,11 +72,18 @@ def point_segment_distance(p: Point, a: Point, b: Point) -> float:
     (px, py), (ax, ay), (bx, by) = p, a, b
     dx, dy = bx - ax, by - ay
     length2 = dx * dx + dy * dy
-    t = 0.0 if length2 < 1e-18 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+    if length2 < 1e-18:
+        t = 0.0
+    else:  # max(0.0, min(1.0, t)), without the calls
+        t = ((px - ax) * dx + (py - ay) * dy) / length2
+        t = t if t < 1.0 else 1.0
+        t = t if t > 0.0 else 0.0
     return math.hypot(px - ax - t * dx, py - ay - t * dy)
 
 
 def polyline_distance(p: Point, points: list[Point]) -> float:
+    if len(points) == 2:  # most edges: one segment
+        return point_segment_distance(p, points[0], points[1])
     return min(point_segment_distance(p, a, b) for a, b in zip(points, points[1:]))
 
 

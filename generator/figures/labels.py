@@ -47,14 +47,14 @@ class Scene:
 
     def __init__(self, layout: Layout):
         self.layout = layout
+        self.flat = clarity.Flat(layout)
         # per node: its box, and what its outline needs: circle centre and radius
-        self.shapes = clarity.flat_shapes(layout.shapes)
+        self.shapes = self.flat.shapes
         self.segments = []  # (bounding box..., p, q, owner)
         for e in layout.edges:
             owner = f"{e.src}->{e.dst}"
             for p, q in zip(e.points, e.points[1:]):
                 self.segments.append((min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1]), p, q, owner))
-        self.edges = clarity.flat_edges(layout.edges)  # (owner, bounding box, points)
         self._padded: dict[float, list[tuple]] = {}
 
     def _padded_shapes(self, pad: float) -> list[tuple]:
@@ -97,11 +97,11 @@ class Scene:
 
     def name_is_clear(self, box: Box, owner: str, margin: float) -> bool:
         """clarity.name_is_clear, on the flattened nodes."""
-        return clarity.name_is_clear_flat(box, owner, self.shapes, margin)
+        return self.flat.name_is_clear(box, owner, margin)
 
     def tag_is_clear(self, center: Point, owner: str, margin: float) -> bool:
         """clarity.tag_is_clear, on the flattened edges."""
-        return clarity.tag_is_clear_flat(center, owner, self.edges, margin)
+        return self.flat.tag_is_clear(center, owner, margin)
 
 
 def place_label(label: Label, spots, layout: Layout, pad: float, required: bool = True,

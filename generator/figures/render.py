@@ -21,10 +21,6 @@ def pt(x: float) -> str:
     return f"{x:.1f}pt"
 
 
-def point(p) -> str:
-    return f"({p[0] + 0.0:.3f}cm, {p[1] + 0.0:.3f}cm)"  # cm() inlined: called thousands of times a student
-
-
 def text_at(cx: float, cy: float, size: float, markup: str, figure: tuple[float, float],
             fill: str = "", anchor: str = "center") -> str:
     """Text centred at (cx, cy) of a figure of size ``figure`` (w, h), or with its right
@@ -38,8 +34,13 @@ def text_at(cx: float, cy: float, size: float, markup: str, figure: tuple[float,
 
 
 def _subpath(points, close: bool = False) -> str:
-    segments = [f"curve.{'move' if i == 0 else 'line'}({point(p)})" for i, p in enumerate(points)]
-    return ", ".join(segments + ["curve.close()"] * close)
+    # each point as cm() would print it, inlined: the figures' most frequent formatting
+    (x, y), rest = points[0], points[1:]
+    segments = [f"curve.move(({x + 0.0:.3f}cm, {y + 0.0:.3f}cm))"]
+    segments += [f"curve.line(({x + 0.0:.3f}cm, {y + 0.0:.3f}cm))" for x, y in rest]
+    if close:
+        segments.append("curve.close()")
+    return ", ".join(segments)
 
 
 def paths(polylines, stroke: str) -> str:
