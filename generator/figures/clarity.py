@@ -49,12 +49,13 @@ def outline_gap(box: Box, circle: bool, cx: float, cy: float, r: float,
                 sx0: float, sy0: float, sx1: float, sy1: float) -> float:
     """Shape.gap_to, from flattened values: the same distances, with conditionals for
     max() (a zero's sign aside, which hypot ignores; label placement calls this a lot)."""
+    x0, y0, x1, y1 = box
     if circle:
-        dx, far = box.x0 - cx, cx - box.x1
-        dy, low = box.y0 - cy, cy - box.y1
+        dx, far = x0 - cx, cx - x1
+        dy, low = y0 - cy, cy - y1
     else:
-        dx, far = sx0 - box.x1, box.x0 - sx1
-        dy, low = sy0 - box.y1, box.y0 - sy1
+        dx, far = sx0 - x1, x0 - sx1
+        dy, low = sy0 - y1, y0 - sy1
     if far > dx:
         dx = far
     if low > dy:

@@ -85,8 +85,7 @@ class Scene:
         if n >= bound:
             return n
         g = pad / 2
-        grown = Box(x0 - g, y0 - g, x1 + g, y1 + g)
-        gx0, gy0, gx1, gy1 = grown
+        gx0, gy0, gx1, gy1 = grown = (x0 - g, y0 - g, x1 + g, y1 + g)  # a plain tuple: all segment_hits_box needs
         for mx0, my0, mx1, my1, p, q, owner in self.segments:
             if mx1 > gx0 and mx0 < gx1 and my1 > gy0 and my0 < gy1 and owner != skip_edge \
                     and segment_hits_box(p, q, grown):

@@ -212,8 +212,7 @@ def _draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: _Rows
             c = items[k].col
             via += [(xs[c] - widths[c] / 2, items[k].y), (xs[c] + widths[c] / 2, items[k].y)]
         via.append((dst.cx, dst.cy))
-        routes.append(routing.Route(src, dst, via, [b for owner, b in obstacles if owner not in (e.src, e.dst)],
-                                    e.port))
+        routes.append(routing.Route(src, dst, via, obstacles, e.port))  # its ends' own obstacles do not count
     routing.spread_box_exits(routes)
     natural = [routing.route(r, p.port_angle, p.split_angle, port=0) if r.port else None for r in routes]
     ports = routing.operand_ports(routes, natural)

@@ -73,28 +73,29 @@ def _sweep(y, col_idx, col_seps, node_flags, index, links) -> None:
     for a, b in links:
         nbrs[index[a]].append(index[b])
         nbrs[index[b]].append(index[a])
-    cols = []
+    cols = []  # per column: its items, and each item's (index, neighbours, denominator, weight, offset)
     for c, idx in enumerate(col_idx):
         if idx:
-            weights = [1.0 if node_flags[i] else DUMMY_WEIGHT for i in idx]
-            cols.append((idx, [(i, nbrs[i], len(nbrs[i]) + SELF_WEIGHT) for i in idx], weights,
-                         _offsets(col_seps[c])))
+            offs = _offsets(col_seps[c])
+            cols.append((idx, [(i, nbrs[i], len(nbrs[i]) + SELF_WEIGHT, 1.0 if node_flags[i] else DUMMY_WEIGHT, o)
+                               for i, o in zip(idx, offs)]))
     backward = cols[::-1]
+    self_weight = SELF_WEIGHT
     for it in range(SWEEPS):
-        for idx, pulls, weights, offs in (cols if it % 2 == 0 else backward):
+        for idx, items in (cols if it % 2 == 0 else backward):
             if len(idx) == 1:
-                i, ns, denom = pulls[0]
+                i, ns, denom, _, _ = items[0]
                 y[i] = _target(y, i, ns, denom)
                 continue
             # _pooled, inlined (the sweeps' inner loop): each item's target, less its
             # offset, joins the blocks; a block below one it does not clear merges with it
             blocks: list[tuple[float, float, int]] = []  # value, weight, count
-            for (i, ns, denom), w, o in zip(pulls, weights, offs):
+            for i, ns, denom, w, o in items:
                 if ns:
                     pull = 0  # added left to right, as floats.left_sum (the same bits on every Python)
                     for n in ns:
                         pull += y[n]
-                    v = (pull + SELF_WEIGHT * y[i]) / denom - o
+                    v = (pull + self_weight * y[i]) / denom - o
                 else:
                     v = y[i] - o
                 n = 1
@@ -104,8 +105,8 @@ def _sweep(y, col_idx, col_seps, node_flags, index, links) -> None:
                 blocks.append((v, w, n))
             k = 0
             for v, _, n in blocks:
-                for j in range(k, k + n):
-                    y[idx[j]] = v + offs[j]
+                for i, _, _, _, o in items[k:k + n]:
+                    y[i] = v + o
                 k += n
 
 
