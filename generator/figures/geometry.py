@@ -45,21 +45,46 @@ def segment_hits_box(p: Point, q: Point, box: Box) -> bool:
     if (x0 <= bx0 and x1 <= bx0) or (x0 >= bx1 and x1 >= bx1) or (y0 <= by0 and y1 <= by0) \
             or (y0 >= by1 and y1 >= by1):
         return False
+    # Clip t in [0, 1] by the box's four sides, unrolled (the label search's hottest test):
+    # a side the segment runs parallel to cuts it off unless the segment lies inside it;
+    # entering sides raise t0, leaving sides lower t1. Once t0 >= t1 it stays so (t0 only
+    # rises, t1 only falls), so one test at the end decides as a test after each side did.
     dx, dy = x1 - x0, y1 - y0
     t0, t1 = 0.0, 1.0
-    for denom, num in ((-dx, x0 - bx0), (dx, bx1 - x0), (-dy, y0 - by0), (dy, by1 - y0)):
-        if abs(denom) < 1e-12:
-            if num <= 0:
-                return False
-            continue
-        t = num / denom
-        if denom < 0:
-            if t > t0:  # max(t0, t), without the call (this runs for every spot tried)
-                t0 = t
-        elif t < t1:  # min(t1, t)
-            t1 = t
-        if t0 >= t1:
+    if abs(dx) < 1e-12:
+        if x0 - bx0 <= 0 or bx1 - x0 <= 0:
             return False
+    elif dx > 0:
+        t = (x0 - bx0) / -dx
+        if t > t0:
+            t0 = t
+        t = (bx1 - x0) / dx
+        if t < t1:
+            t1 = t
+    else:
+        t = (x0 - bx0) / -dx
+        if t < t1:
+            t1 = t
+        t = (bx1 - x0) / dx
+        if t > t0:
+            t0 = t
+    if abs(dy) < 1e-12:
+        if y0 - by0 <= 0 or by1 - y0 <= 0:
+            return False
+    elif dy > 0:
+        t = (y0 - by0) / -dy
+        if t > t0:
+            t0 = t
+        t = (by1 - y0) / dy
+        if t < t1:
+            t1 = t
+    else:
+        t = (y0 - by0) / -dy
+        if t < t1:
+            t1 = t
+        t = (by1 - y0) / dy
+        if t > t0:
+            t0 = t
     return t1 - t0 > 1e-9
 
 
@@ -142,7 +167,8 @@ class Shape:
                 hi = -math.radians(min_angle)
             elif half > 0:
                 lo = math.radians(min_angle)
-            angle = max(lo, min(hi, angle))
+            angle = angle if angle < hi else hi  # max(lo, min(hi, angle)), without the calls
+            angle = angle if angle > lo else lo
             return self.cx + math.copysign(math.cos(angle) * r, dx or 1.0), self.cy + math.sin(angle) * r
         scale = min((self.w / 2) / abs(dx) if dx else math.inf, (self.h / 2) / abs(dy) if dy else math.inf)
         return self.cx + dx * scale, self.cy + dy * scale
