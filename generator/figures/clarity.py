@@ -32,8 +32,13 @@ def _edge(owner: str, edges: list[Edge]) -> Edge:
 # what is far enough by its bounding box alone needs no exact distance.
 
 def flat_shapes(shapes: list[Shape]) -> list[tuple]:
-    """Per node: name, box, whether a circle, centre and radius (what its outline needs)."""
-    return [(s.name, s.box, s.kind == "circle", s.cx, s.cy, s.w / 2) for s in shapes]
+    """Per node: name, box edges (x0, y0, x1, y1) and its outline: outline_gap's
+    arguments after the box (whether a circle, centre, radius, box edges again)."""
+    out = []
+    for s in shapes:
+        x0, y0, x1, y1 = s.box
+        out.append((s.name, x0, y0, x1, y1, (s.kind == "circle", s.cx, s.cy, s.w / 2, x0, y0, x1, y1)))
+    return out
 
 
 def flat_edges(edges: list[Edge]) -> list[tuple]:
@@ -87,19 +92,17 @@ class Flat:
 
     def name_is_clear(self, box: Box, owner: str, margin: float) -> bool:
         """name_is_clear, on the flattened shapes."""
-        _, sbox, circle, cx, cy, r = self.shape_of[owner]
-        need = outline_gap(box, circle, cx, cy, r, *sbox) + margin
+        need = outline_gap(box, *self.shape_of[owner][5]) + margin
         far_enough = need + 1e-9
         x0, y0, x1, y1 = box
-        for name, sbox, circle, cx, cy, r in self.shapes:
+        for name, sx0, sy0, sx1, sy1, outline in self.shapes:
             if name == owner:
                 continue
             # A shape lies inside its box, so it is at least as far as the box in x or y
             # alone: a box that far needs no exact distance (the allowance: rounding never decides).
-            sx0, sy0, sx1, sy1 = sbox
             if sx0 - x1 >= far_enough or x0 - sx1 >= far_enough or sy0 - y1 >= far_enough or y0 - sy1 >= far_enough:
                 continue
-            if outline_gap(box, circle, cx, cy, r, sx0, sy0, sx1, sy1) < need:
+            if outline_gap(box, *outline) < need:
                 return False
         return True
 

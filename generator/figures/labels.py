@@ -48,8 +48,7 @@ class Scene:
     def __init__(self, layout: Layout):
         self.layout = layout
         self.flat = clarity.Flat(layout)
-        # per node: its box, and what its outline needs: circle centre and radius
-        self.shapes = self.flat.shapes
+        self.shapes = self.flat.shapes  # per node: name, box edges, outline (clarity.flat_shapes)
         self.segments = []  # (bounding box..., p, q, owner)
         for e in layout.edges:
             owner = f"{e.src}->{e.dst}"
@@ -62,8 +61,7 @@ class Scene:
         one or two values per layout, each tried against many spots)."""
         padded = self._padded.get(pad)
         if padded is None:
-            padded = [(sx0 - pad, sy0 - pad, sx1, sy1, (sx0, sy0, sx1, sy1), circle, cx, cy, r)
-                      for _, (sx0, sy0, sx1, sy1), circle, cx, cy, r in self.shapes]
+            padded = [(sx0 - pad, sy0 - pad, sx1, sy1, outline) for _, sx0, sy0, sx1, sy1, outline in self.shapes]
             self._padded[pad] = padded
         return padded
 
@@ -74,14 +72,15 @@ class Scene:
         x0, y0, x1, y1 = box
         lo_x, lo_y = x0 - pad, y0 - pad
         n = 0
-        for px0, py0, sx1, sy1, sbox, circle, cx, cy, r in self._padded_shapes(pad):
-            if lo_x < sx1 and px0 < x1 and lo_y < sy1 and py0 < y1 \
-                    and clarity.outline_gap(box, circle, cx, cy, r, *sbox) < pad:
+        for px0, py0, sx1, sy1, outline in self._padded_shapes(pad):
+            if lo_x < sx1 and px0 < x1 and lo_y < sy1 and py0 < y1 and clarity.outline_gap(box, *outline) < pad:
                 n += 100
         for lab in self.layout.labels:
-            hw, hh = lab.w / 2, lab.h / 2
-            if lo_x < lab.cx + hw and lab.cx - hw - pad < x1 and lo_y < lab.cy + hh and lab.cy - hh - pad < y1:
-                n += 100
+            lx, hw = lab.cx, lab.w / 2
+            if lo_x < lx + hw and lx - hw - pad < x1:
+                ly, hh = lab.cy, lab.h / 2
+                if lo_y < ly + hh and ly - hh - pad < y1:
+                    n += 100
         if n >= bound:
             return n
         g = pad / 2
