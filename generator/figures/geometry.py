@@ -253,29 +253,32 @@ def problems(layout: Layout, edge_clearance: float = 0.0) -> list[str]:
             # a label may sit in the corner of a circle's bounding square, clear of the circle
             if sa is None or owners[j] is not None or sa.kind != "circle" or sa.gap_to(b) <= 0:
                 found.append(f"{_what(layout, i)} overlaps {_what(layout, j)}")
-    grown = [(s.name, box.grown(edge_clearance)) for s, box in zip(layout.shapes, shape_boxes)]
-    label_boxes = list(zip(layout.labels, label_boxes))
+    # (box edges..., the box, its owner): the edges unpacked for the cheap first test
+    grown = [(*box, box, s.name) for s, box in zip(layout.shapes, (b.grown(edge_clearance) for b in shape_boxes))]
+    labelled = [(*box, box, lab) for lab, box in zip(layout.labels, label_boxes)]
     shape = {}
     for s in reversed(layout.shapes):  # the first of a name, as Layout.shape finds it
         shape[s.name] = s
+    lo_w, hi_w, hi_h = -1e-9, width + 1e-9, height + 1e-9
     for e in layout.edges:
         points = e.points
         for p, q in zip(points, points[1:]):
             # boxes the segment's bounding box misses are skipped (segment_hits_box's own first test)
-            lo_x, hi_x, lo_y, hi_y = min(p[0], q[0]), max(p[0], q[0]), min(p[1], q[1]), max(p[1], q[1])
-            for name, box in grown:
-                if box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y \
+            lo_x, hi_x = (p[0], q[0]) if p[0] < q[0] else (q[0], p[0])
+            lo_y, hi_y = (p[1], q[1]) if p[1] < q[1] else (q[1], p[1])
+            for bx0, by0, bx1, by1, box, name in grown:
+                if bx0 < hi_x and bx1 > lo_x and by0 < hi_y and by1 > lo_y \
                         and name not in (e.src, e.dst) and segment_hits_box(p, q, box):
                     found.append(f"edge {e.src}->{e.dst} passes through node {name}")
-            for lab, box in label_boxes:
-                if not (box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y):
+            for bx0, by0, bx1, by1, box, lab in labelled:
+                if not (bx0 < hi_x and bx1 > lo_x and by0 < hi_y and by1 > lo_y):
                     continue
                 if lab.backed and lab.owner == f"{e.src}->{e.dst}":
                     continue
                 if segment_hits_box(p, q, box):
                     found.append(f"edge {e.src}->{e.dst} crosses label {lab.text} of {lab.owner}")
             for x, y in (p, q):
-                if not (-1e-9 <= x <= width + 1e-9 and -1e-9 <= y <= height + 1e-9):
+                if not (lo_w <= x <= hi_w and lo_w <= y <= hi_h):
                     found.append(f"edge {e.src}->{e.dst} leaves the figure")
         dst = shape[e.dst]
         (px, py), (tx, ty) = points[-2], points[-1]

@@ -28,11 +28,17 @@ class _Cost:
             self.succs.setdefault(a, []).append(b)
             self.preds.setdefault(b, []).append(a)
         self.groups = [by_col[c] for c in sorted(by_col)]
-        size = {k: len(keys) for keys in cols for k in keys}
-        self.links = [(a, b, size[a], size[b]) for a, b in links]
+        # per link, each end's relative height by its position: (position + 0.5) / column size
+        heights: dict[int, list[float]] = {}
+        for keys in cols:
+            n = len(keys)
+            if n not in heights:
+                heights[n] = [(i + 0.5) / n for i in range(n)]
+        height_of = {k: heights[len(keys)] for keys in cols for k in keys}
+        self.links = [(a, b, height_of[a], height_of[b]) for a, b in links]
         self.pairs, self.straight = pairs, straight
         # per key, the links and operand pairs that touch it (what a swap can change)
-        self.links_of: dict[str, list[tuple[str, str, int, int]]] = {}
+        self.links_of: dict[str, list[tuple[str, str, list[float], list[float]]]] = {}
         for link in self.links:
             for k in link[:2]:
                 self.links_of.setdefault(k, []).append(link)
@@ -96,8 +102,8 @@ class _Cost:
 
 def _bend(pos: dict[str, int], links) -> float:
     bend = 0
-    for a, b, na, nb in links:
-        bend += abs((pos[a] + 0.5) / na - (pos[b] + 0.5) / nb)
+    for a, b, height_a, height_b in links:
+        bend += abs(height_a[pos[a]] - height_b[pos[b]])
     return bend
 
 
