@@ -58,7 +58,8 @@ class _Cost:
             found = [(pos[a], pos[b]) for a, b in group]
             for i, (a1, b1) in enumerate(found):
                 for a2, b2 in found[i + 1:]:
-                    total += (a1 - a2) * (b1 - b2) < 0
+                    if (a1 - a2) * (b1 - b2) < 0:  # (ints: exact)
+                        total += 1
         return total
 
     def swap_change(self, pos: dict[str, int], upper: str, lower: str) -> float:

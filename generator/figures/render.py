@@ -29,8 +29,8 @@ def text_at(cx: float, cy: float, size: float, markup: str, figure: tuple[float,
     w, h = figure
     colour = f", fill: {fill}" if fill else ""
     dx = cx - w / 2 if anchor == "center" else cx - w
-    return (f"  #place({anchor} + horizon, dx: {cm(dx)}, dy: {cm(cy - h / 2)}, "
-            f"text(size: {pt(size)}{colour})[{markup}])")
+    return (f"  #place({anchor} + horizon, dx: {dx + 0.0:.3f}cm, dy: {cy - h / 2 + 0.0:.3f}cm, "  # cm(), pt() inlined
+            f"text(size: {size:.1f}pt{colour})[{markup}])")
 
 
 def _subpath(points, close: bool = False) -> str:
@@ -92,10 +92,12 @@ def _lines(layout: Layout) -> list[tuple[str, bool]]:
     for s in layout.shapes:
         fill = FILL.get(s.style, "white")
         if s.kind == "circle":
-            shape = f"circle(radius: {cm(s.w / 2)}, stroke: {STROKE}, fill: {fill})"
+            shape = f"circle(radius: {s.w / 2 + 0.0:.3f}cm, stroke: {STROKE}, fill: {fill})"  # cm() inlined
         else:
-            shape = f"rect(width: {cm(s.w)}, height: {cm(s.h)}, radius: 0.1cm, stroke: {STROKE}, fill: {fill})"
-        lines.append(f"  #place(top + left, dx: {cm(s.cx - s.w / 2)}, dy: {cm(s.cy - s.h / 2)}, {shape})")
+            shape = (f"rect(width: {s.w + 0.0:.3f}cm, height: {s.h + 0.0:.3f}cm, radius: 0.1cm, "
+                     f"stroke: {STROKE}, fill: {fill})")
+        lines.append(f"  #place(top + left, dx: {s.cx - s.w / 2 + 0.0:.3f}cm, "
+                     f"dy: {s.cy - s.h / 2 + 0.0:.3f}cm, {shape})")
         lines.append(text_at(s.cx, s.cy, s.size, s.text, fig))
     out = [(line, False) for line in lines]
     for lab in layout.labels:
