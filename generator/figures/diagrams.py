@@ -8,7 +8,6 @@ unnamed get notes with the worked solution's names, drawn in the answer key only
 u_4 and z beside dag op nodes, z_u on an mlp unit's incoming side."""
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -146,7 +145,7 @@ class _Cached:
     code: tuple[str, str] | None = None  # the figure's Typst code: (question, key), once asked for
 
 
-_cache: OrderedDict[str, _Cached] = OrderedDict()
+_cache: OrderedDict[tuple, _Cached] = OrderedDict()
 
 
 def clear_cache() -> None:
@@ -163,8 +162,8 @@ def graph_layout(g: nx.DiGraph, family: str, show_input_values: bool = True,
 
 
 def shared_layout(g: nx.DiGraph, family: str, show_input_values: bool = True) -> Layout:
-    """The layout of both figures, with the key's notes: cached per process, by a digest
-    of what is drawn (never by object identity). Read it, do not change it."""
+    """The layout of both figures, with the key's notes: cached per process, keyed by
+    what is drawn (never by object identity). Read it, do not change it."""
     return _cached(g, family, show_input_values).layout
 
 
@@ -181,7 +180,7 @@ def figure_code(g: nx.DiGraph, family: str, show_input_values: bool = True,
 def _cached(g: nx.DiGraph, family: str, show_input_values: bool) -> _Cached:
     if family not in FAMILY_SPECS:
         raise PsetError(f"figure: unknown graph family {family!r} (expected one of {', '.join(FAMILY_SPECS)})")
-    key = _digest(g, family, show_input_values)
+    key = _key(g, family, show_input_values)
     cached = _cache.get(key)
     if cached is None:
         nodes, edges = FAMILY_SPECS[family](g, show_input_values)
@@ -193,16 +192,21 @@ def _cached(g: nx.DiGraph, family: str, show_input_values: bool) -> _Cached:
     return cached
 
 
-def _digest(g: nx.DiGraph, family: str, show_input_values: bool) -> str:
-    """The cache's key. The specs are a function of the nodes (in order), what the spec
-    functions read of each (op, args, role, an input's value: the only value a figure
-    shows) and the edges (g._succ: what g.edges lists), so those key it (every call pays
-    for it: most calls are hits, a figure is drawn for the question and for the key).
-    Gradients and the op nodes' values are left out: their reprs (long floats) were half
-    the key's cost. The repr is stable across processes (no hash(), no sets)."""
-    nodes = [(n, a.get("op"), a.get("args"), a.get("role"), a.get("value") if a.get("op") == "input" else None)
-             for n, a in g._node.items()]
-    return hashlib.sha256(repr((family, show_input_values, nodes, g._succ)).encode()).hexdigest()
+def _key(g: nx.DiGraph, family: str, show_input_values: bool) -> tuple:
+    """The cache's key: what is drawn, as a tuple of plain values (strings, numbers,
+    tuples of them), compared by value, never by identity. The specs are a function of
+    the nodes (in order), what the spec functions read of each (op, args, role, an
+    input's value: the only value a figure shows) and the edges (each node's successors),
+    so those make it. Every call pays for it (most are hits: a figure is drawn for the
+    question and for the key), so it leaves out the gradients and op values and is not
+    printed and hashed (their reprs were most of the cost)."""
+    succ = g._succ
+    nodes = []
+    for n, a in g._node.items():
+        op, args = a.get("op"), a.get("args")
+        nodes.append((n, op, tuple(args) if isinstance(args, list) else args, a.get("role"),
+                      a.get("value") if op == "input" else None, tuple(succ[n])))
+    return family, show_input_values, tuple(nodes)
 
 
 def _best_layout(nodes: list[NodeSpec], edges: list[EdgeSpec], attempts: list[Params]) -> Layout:

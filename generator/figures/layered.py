@@ -237,28 +237,31 @@ def _draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: _Rows
         notes = [spec for spec in n.labels if not spec.required]
         names = [spec for spec in n.labels if spec.required]
         mark = len(out.labels)
-        costs = [_place(n, spec, out, p, scene) for spec in notes + names]
+        box = shape[n.name].box
+        costs = [_place(n, box, spec, out, p, scene) for spec in notes + names]
         if notes and any(costs[len(notes):]):
             del out.labels[mark:]
             for spec in names + notes:
-                _place(n, spec, out, p, scene)
+                _place(n, box, spec, out, p, scene)
     _normalize(out, p.margin)
     return out
 
 
-def _place(n: NodeSpec, spec: LabelSpec, out: Layout, p: Params, scene: labels.Scene) -> float | None:
+def _place(n: NodeSpec, box: Box, spec: LabelSpec, out: Layout, p: Params, scene: labels.Scene) -> float | None:
+    """Place a label of node n, whose shape's box is ``box``."""
     w, h = label_size(spec)
     label = Label(n.name, spec.text.markup, 0.0, 0.0, w, h, spec.size, "note" if spec.note else "name", spec.fill)
-    spots = labels.candidates(out.shape(n.name).box, w, h, spec.prefer, 2 * p.label_pad)
+    spots = labels.candidates(box, w, h, spec.prefer, 2 * p.label_pad)
     return labels.place_label(label, spots, out, p.label_pad, spec.required, scene)
 
 
 def _normalize(out: Layout, margin: float) -> None:
     boxes = [s.box for s in out.shapes] + [lab.box for lab in out.labels]
     pts = [pt for e in out.edges for pt in e.points]
-    x0 = min([b.x0 for b in boxes] + [x for x, _ in pts])
-    y0 = min([b.y0 for b in boxes] + [y for _, y in pts])
-    x1 = max([b.x1 for b in boxes] + [x for x, _ in pts])
-    y1 = max([b.y1 for b in boxes] + [y for _, y in pts])
+    # (b[0], not b.x0: a NamedTuple's attributes cost more than indexing)
+    x0 = min([b[0] for b in boxes] + [x for x, _ in pts])
+    y0 = min([b[1] for b in boxes] + [y for _, y in pts])
+    x1 = max([b[2] for b in boxes] + [x for x, _ in pts])
+    y1 = max([b[3] for b in boxes] + [y for _, y in pts])
     out.translate(margin - x0, margin - y0)
     out.width, out.height = x1 - x0 + 2 * margin, y1 - y0 + 2 * margin
