@@ -8,6 +8,8 @@ import math
 from . import clarity
 from .geometry import Box, Edge, Label, Layout, Point, Shape, segment_hits_box
 
+_new_tuple = tuple.__new__
+
 AMBIGUOUS = 50  # a label nearer something else than its owner misleads: worse than a crossing
 
 
@@ -53,7 +55,9 @@ class Scene:
         for e in layout.edges:
             owner = f"{e.src}->{e.dst}"
             for p, q in zip(e.points, e.points[1:]):
-                self.segments.append((min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1]), p, q, owner))
+                lo_x, hi_x = (p[0], q[0]) if p[0] < q[0] else (q[0], p[0])  # (only compared)
+                lo_y, hi_y = (p[1], q[1]) if p[1] < q[1] else (q[1], p[1])
+                self.segments.append((lo_x, lo_y, hi_x, hi_y, p, q, owner))
         self._padded: dict[float, list[tuple]] = {}
 
     def _padded_shapes(self, pad: float) -> list[tuple]:
@@ -111,9 +115,10 @@ def place_label(label: Label, spots, layout: Layout, pad: float, required: bool 
     # a backed tag sits on its own edge, on a white patch: that edge does not count
     skip = label.owner if label.backed else None
     tag = label.kind == "tag"
+    hw, hh = label.w / 2, label.h / 2
     best = None
     for cx, cy in spots:
-        box = Box.around(cx, cy, label.w, label.h)
+        box = _new_tuple(Box, (cx - hw, cy - hh, cx + hw, cy + hh))  # Box.around(cx, cy, label.w, label.h)
         # a spot costing as much as the best so far cannot win (the first best spot does)
         bound = math.inf if best is None else best[0]
         cost = scene.cost(box, pad, bound, skip)

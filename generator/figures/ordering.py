@@ -131,14 +131,9 @@ def order(cols: list[list[str]], links: list[tuple[str, str]], sweeps: int,
           ranks: dict[str, int], pairs: list[tuple[str, str]], straight: float = 0.1) -> list[list[str]]:
     """``straight``: the cost per edge of its change in relative height, a tie-breaker
     among orders with as many crossings (favouring straight edges)."""
-    preds: dict[str, list[str]] = {}
-    succs: dict[str, list[str]] = {}
-    for a, b in links:
-        succs.setdefault(a, []).append(b)
-        preds.setdefault(b, []).append(a)
-
     cur = [_keep_ranks(list(c), ranks) for c in cols]
     cost_of = _Cost(cur, links, pairs, straight)
+    preds, succs = cost_of.preds, cost_of.succs  # each key's neighbours, in the links' order
     best, best_cost = [list(c) for c in cur], cost_of(cur)
     pos = _positions(cur)  # kept up to date column by column (a column's sort reads the old one)
     round_start = None
