@@ -124,6 +124,8 @@ class Flat:
                 dx = far
             if low > dy:
                 dy = low
+            if dx >= far_enough or dy >= far_enough:
+                continue  # the hypot below is at least either (far_enough > 0): the same answer
             if math.hypot(dx if dx > 0.0 else 0.0, dy if dy > 0.0 else 0.0) >= far_enough:
                 continue  # (the allowance: rounding never decides)
             if polyline_distance(center, pts) < need:
