@@ -49,21 +49,34 @@ def _argext(xs: list[float], pick) -> int:
     return xs.index(best)  # first operand wins a tie; rules forbid ties anyway
 
 
+def _routes(xs: list[float], pick) -> list[float]:
+    """d max / d x_i (or min): 1 for the operand picked, 0 for the others."""
+    k = _argext(xs, pick)
+    return [1.0 if i == k else 0.0 for i in range(len(xs))]
+
+
+def _products_of_others(xs: list[float]) -> list[float]:
+    """d (x_1 x_2 ... x_n) / d x_i: the product of the other operands, in order."""
+    if len(xs) == 2:
+        return [xs[1], xs[0]]  # math.prod of one float is that float (1.0 * x), and is slower
+    return [math.prod(xs[:i] + xs[i + 1:]) for i in range(len(xs))]
+
+
 _op("add", None, lambda xs, a: math.fsum(xs), lambda xs, out, a: [1.0] * len(xs))
 _op("sub", 2, lambda xs, a: xs[0] - xs[1], lambda xs, out, a: [1.0, -1.0])
 _op("mul", None, lambda xs, a: math.prod(xs),
-    lambda xs, out, a: [math.prod(xs[:i] + xs[i + 1:]) for i in range(len(xs))])
+    lambda xs, out, a: _products_of_others(xs))
 _op("div", 2, lambda xs, a: xs[0] / xs[1],
     lambda xs, out, a: [1.0 / xs[1], -xs[0] / (xs[1] * xs[1])])
 _op("neg", 1, lambda xs, a: -xs[0], lambda xs, out, a: [-1.0])
 _op("max", None, lambda xs, a: max(xs),
-    lambda xs, out, a: [1.0 if i == _argext(xs, max) else 0.0 for i in range(len(xs))])
+    lambda xs, out, a: _routes(xs, max))
 _op("min", None, lambda xs, a: min(xs),
-    lambda xs, out, a: [1.0 if i == _argext(xs, min) else 0.0 for i in range(len(xs))])
+    lambda xs, out, a: _routes(xs, min))
 _op("relu", 1, lambda xs, a: max(xs[0], 0.0), lambda xs, out, a: [1.0 if xs[0] > 0 else 0.0])
 # The seed defines f'(x) = 1 for x >= 0 and alpha otherwise.
 _op("leaky_relu", 1, lambda xs, a: xs[0] if xs[0] >= 0 else a["alpha"] * xs[0],
-    lambda xs, out, a: [1.0 if xs[0] >= 0 else a["alpha"]])
+    lambda xs, out, a: [1.0 if xs[0] >= 0 else float(a["alpha"])])
 _op("sigmoid", 1, lambda xs, a: _sigmoid(xs[0]), lambda xs, out, a: [out * (1.0 - out)])
 _op("tanh", 1, lambda xs, a: math.tanh(xs[0]), lambda xs, out, a: [1.0 - out * out])
 _op("exp", 1, lambda xs, a: math.exp(xs[0]), lambda xs, out, a: [out])
@@ -112,7 +125,7 @@ class Solution:
 def _insertion_index(g: nx.DiGraph) -> tuple[dict[str, int], bool]:
     """Each node's insertion position, and whether every edge points forward in it
     (then insertion order is a topological order and there is no cycle)."""
-    index = {n: i for i, n in enumerate(g.nodes)}
+    index = {n: i for i, n in enumerate(g._node)}
     return index, all(index[a] < index[b] for a, b in g.edges)
 
 
@@ -120,53 +133,94 @@ def topological_order(g: nx.DiGraph) -> list[str]:
     """Topological order that breaks ties by insertion order (stable on every run)."""
     index, forward_only = _insertion_index(g)
     if forward_only:
-        return list(g.nodes)  # the builders add nodes in order: the same answer, faster
+        return list(g._node)  # the builders add nodes in order: the same answer, faster
     return list(nx.lexicographical_topological_sort(g, key=index.__getitem__))
 
 
 def loss_node(g: nx.DiGraph) -> str:
-    sinks = [n for n in g.nodes if g.out_degree(n) == 0]
+    sinks = [n for n, consumers in g._succ.items() if not consumers]  # out-degree 0
     if len(sinks) != 1:
         raise ValueError(f"graph must have exactly one loss node, found {sinks}")
     return sinks[0]
 
 
-def forward(g: nx.DiGraph, order: list[str] | None = None) -> None:
-    data = g._node  # networkx's own dict of the attribute dicts: much faster than its views
-    for name in order or topological_order(g):
-        attrs = data[name]
-        if attrs["op"] in LEAF_OPS:
-            attrs["value"] = float(attrs["value"])
-            continue
-        op = OPS[attrs["op"]]
-        attrs["value"] = float(op.forward([data[a]["value"] for a in attrs["args"]], attrs))
+class Program:
+    """The forward and backward passes of one graph structure, compiled once: every
+    computed node with its op and its operands' attribute dicts, in topological order.
+    The redraw loop runs the passes on dozens of value draws per structure, and looking
+    nothing up by name or op per pass is most of its speed. Ops and args must not change
+    after compiling (values, targets and alphas may)."""
+
+    __slots__ = ("nodes", "order", "loss", "_leaves", "_computed", "_operand_values")
+
+    def __init__(self, nodes: dict[str, dict], order: list[str], loss: str) -> None:
+        self.nodes = nodes  # name -> attribute dict (a DiGraph's g._node, or a draft's)
+        self.order = order
+        self.loss = loss
+        self._leaves: list[dict] = []
+        self._computed: list[tuple] = []  # (name, attrs, op, args, operand dicts)
+        for name in order:
+            attrs = nodes[name]
+            if attrs["op"] in LEAF_OPS:
+                self._leaves.append(attrs)
+            else:
+                args = attrs["args"]
+                operands = tuple(map(nodes.__getitem__, args))  # no generator per node: cheaper
+                self._computed.append((name, attrs, OPS[attrs["op"]], args, operands))
+        self._operand_values: list[list[float]] = []  # per computed node, from the last forward
+
+    @classmethod
+    def of(cls, g: nx.DiGraph) -> "Program":
+        return cls(g._node, topological_order(g), loss_node(g))
+
+    def forward(self, leaves_are_floats: bool = False) -> None:
+        """Writes ``value`` on every computed node (leaves made floats first, unless
+        the caller drew them as floats). Every op maps floats to a float."""
+        if not leaves_are_floats:
+            for attrs in self._leaves:
+                attrs["value"] = float(attrs["value"])
+        self._operand_values = kept = []
+        for _, attrs, op, _, operands in self._computed:
+            # Spelled out for one and two operands (most nodes): a list display costs
+            # half what a comprehension does, and this runs on every draw.
+            if len(operands) == 2:
+                a, b = operands
+                xs = [a["value"], b["value"]]
+            elif len(operands) == 1:
+                xs = [operands[0]["value"]]
+            else:
+                xs = [a["value"] for a in operands]
+            attrs["value"] = op.forward(xs, attrs)
+            kept.append(xs)
+
+    def backward(self) -> Solution:
+        """The backward pass over the values the last forward pass wrote (it reads the
+        operand values that pass kept); records every step. Every op's local derivatives
+        are floats, given float operands."""
+        sol = Solution(order=self.order, loss=self.loss)
+        steps = sol.steps
+        for attrs in self.nodes.values():
+            attrs["grad"] = 0.0
+        self.nodes[self.loss]["grad"] = 1.0
+        for (name, attrs, op, args, operands), xs in zip(reversed(self._computed), reversed(self._operand_values)):
+            upstream = attrs["grad"]
+            for pos, (arg, operand, local) in enumerate(zip(args, operands, op.local(xs, attrs["value"], attrs))):
+                product = local * upstream
+                operand["grad"] += product
+                steps.append(_new_step(Step, (arg, name, pos, local, upstream, product)))
+        return sol
+
+
+# Step(...) runs NamedTuple's Python-level __new__; tuple.__new__ makes the same Step
+# at a third of the cost (a backward pass makes dozens).
+_new_step = tuple.__new__
 
 
 def solve(g: nx.DiGraph) -> Solution:
     """Forward and backward pass; writes ``value`` and ``grad`` on every node."""
-    order = topological_order(g)
-    forward(g, order)
-    return backward(g, order)
-
-
-def backward(g: nx.DiGraph, order: list[str]) -> Solution:
-    """The backward pass over values a forward pass wrote; records every step."""
-    sol = Solution(order=order, loss=loss_node(g))
-    data = g._node
-    for attrs in data.values():
-        attrs["grad"] = 0.0
-    data[sol.loss]["grad"] = 1.0
-    for name in reversed(order):
-        attrs = data[name]
-        if attrs["op"] in LEAF_OPS:
-            continue
-        xs = [data[a]["value"] for a in attrs["args"]]
-        upstream = attrs["grad"]
-        for pos, (arg, local) in enumerate(zip(attrs["args"], OPS[attrs["op"]].local(xs, attrs["value"], attrs))):
-            product = local * upstream
-            data[arg]["grad"] += product
-            sol.steps.append(Step(arg, name, pos, float(local), upstream, product))
-    return sol
+    program = Program.of(g)
+    program.forward()
+    return program.backward()
 
 
 def check_graph(g: nx.DiGraph) -> None:

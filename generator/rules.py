@@ -2,121 +2,117 @@
 graph: True means the draw is fine. The redraw loop reports the one that fails most."""
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from .options import Options
 
-
-# The rules run on every draw of the redraw loop (dozens per student): they read the
-# graph's node dict directly (g._node, what g.nodes[n] returns), not through networkx's
-# views, which cost several times as much per lookup.
+if TYPE_CHECKING:
+    from .graphs.draft import Draft
 
 
-def _values(g, names):
-    return [g._node[n]["value"] for n in names]
+# The rules run on every draw of the redraw loop (dozens per student). They read a
+# Draft (graphs/draft.py; Draft.of(g) for a DiGraph): its node dicts directly, and the
+# nodes of an op or role through lists it finds once per structure.
 
 
-def _nodes(g, *ops):
-    return [n for n, a in g._node.items() if a.get("op") in ops]
-
-
-def leaves_on_grid(g: nx.DiGraph, o: Options) -> bool:
+def leaves_on_grid(d: Draft, o: Options) -> bool:
     """Inputs and parameters are multiples of value_step inside the value range."""
-    for n in _nodes(g, "input", "param"):
-        v = g._node[n]["value"]
+    for n in d.with_op("input", "param"):
+        v = d.nodes[n]["value"]
         k = v / o.value_step
         if abs(k - round(k)) > 1e-9 or not o.value_min - 1e-9 <= v <= o.value_max + 1e-9:
             return False
     return True
 
 
-def no_kink_at_zero(g: nx.DiGraph, o: Options) -> bool:
+def no_kink_at_zero(d: Draft, o: Options) -> bool:
     """No relu / leaky-ReLU input near 0, where the derivative is ambiguous."""
-    return all(abs(g._node[g._node[n]["args"][0]]["value"]) >= o.kink_margin
-               for n in _nodes(g, "relu", "leaky_relu"))
+    nodes = d.nodes
+    return all(abs(nodes[nodes[n]["args"][0]]["value"]) >= o.kink_margin for n in d.with_op("relu", "leaky_relu"))
 
 
-def no_min_max_tie(g: nx.DiGraph, o: Options) -> bool:
+def no_min_max_tie(d: Draft, o: Options) -> bool:
     """min/max operands at least tie_margin apart, so the routing is unambiguous."""
-    for n in _nodes(g, "min", "max"):
-        xs = sorted(_values(g, g._node[n]["args"]))
+    nodes = d.nodes
+    for n in d.with_op("min", "max"):
+        xs = sorted([nodes[a]["value"] for a in nodes[n]["args"]])
         if any(b - a < o.tie_margin for a, b in zip(xs, xs[1:])):
             return False
     return True
 
 
-def divisor_not_small(g: nx.DiGraph, o: Options) -> bool:
+def divisor_not_small(d: Draft, o: Options) -> bool:
     """No division by anything smaller than min_divisor in size."""
-    return all(abs(g._node[g._node[n]["args"][1]]["value"]) >= o.min_divisor
-               for n in _nodes(g, "div"))
+    nodes = d.nodes
+    return all(abs(nodes[nodes[n]["args"][1]]["value"]) >= o.min_divisor for n in d.with_op("div"))
 
 
-def hidden_values_short(g: nx.DiGraph, o: Options) -> bool:
+def hidden_values_short(d: Draft, o: Options) -> bool:
     """Hidden nodes come out exact to a few decimals (quotients included), so the
     forward pass stays exact by hand."""
     scale = 10 ** o.quotient_decimals
-    for a in g._node.values():
-        if a["role"] != "hidden":
-            continue
-        v = a["value"] * scale
+    for n in d.with_role("hidden"):
+        v = d.nodes[n]["value"] * scale
         if abs(v - round(v)) > 1e-6:
             return False
     return True
 
 
-def output_unsaturated(g: nx.DiGraph, o: Options) -> bool:
+def output_unsaturated(d: Draft, o: Options) -> bool:
     """The sigmoid output stays inside [output_min, output_max]."""
-    return all(o.output_min <= g._node[n]["value"] <= o.output_max for n in _nodes(g, "sigmoid"))
+    return all(o.output_min <= d.nodes[n]["value"] <= o.output_max for n in d.with_op("sigmoid"))
 
 
-def leaf_gradients_nonzero(g: nx.DiGraph, o: Options) -> bool:
+def leaf_gradients_nonzero(d: Draft, o: Options) -> bool:
     """Every input and parameter gets a non-zero gradient: no answer cell is a freebie."""
-    return all(abs(g._node[n]["grad"]) > 1e-9 for n in _nodes(g, "input", "param"))
+    return all(abs(d.nodes[n]["grad"]) > 1e-9 for n in d.with_op("input", "param"))
 
 
-def gradients_moderate(g: nx.DiGraph, o: Options) -> bool:
+def gradients_moderate(d: Draft, o: Options) -> bool:
     """Answer-table gradients neither huge nor tiny (a tiny one would sit inside the
     grading tolerance); exact zeros (a branch a min/max did not pick) are allowed."""
-    for n, a in g._node.items():
-        if a["role"] in ("input", "param", "hidden") and a["grad"] != 0:
-            if not o.grad_min <= abs(a["grad"]) <= o.grad_max:
-                return False
+    for n in d.with_role("input", "param", "hidden"):
+        grad = d.nodes[n]["grad"]
+        if grad != 0 and not o.grad_min <= abs(grad) <= o.grad_max:
+            return False
     return True
 
 
-def some_unit_on_leaky_branch(g: nx.DiGraph, o: Options) -> bool:
+def some_unit_on_leaky_branch(d: Draft, o: Options) -> bool:
     """At least one leaky-ReLU unit has a negative input, so the slope matters."""
-    return any(g._node[g._node[n]["args"][0]]["value"] < 0 for n in _nodes(g, "leaky_relu"))
+    nodes = d.nodes
+    return any(nodes[nodes[n]["args"][0]]["value"] < 0 for n in d.with_op("leaky_relu"))
 
 
-def has_routing_gate(g: nx.DiGraph, o: Options) -> bool:
+def has_routing_gate(d: Draft, o: Options) -> bool:
     """At least one min or max gate."""
-    return bool(_nodes(g, "min", "max"))
+    return bool(d.with_op("min", "max"))
 
 
-def has_computed_product(g: nx.DiGraph, o: Options) -> bool:
+def has_computed_product(d: Draft, o: Options) -> bool:
     """A product or quotient of two computed or input nodes, not just a parameter times something."""
-    for n in _nodes(g, "mul", "div"):
-        if sum(g._node[a]["op"] != "param" for a in g._node[n]["args"]) >= 2:
+    for n in d.with_op("mul", "div"):
+        if sum(d.nodes[a]["op"] != "param" for a in d.nodes[n]["args"]) >= 2:
             return True
     return False
 
 
-def has_fan_out(g: nx.DiGraph, o: Options) -> bool:
+def has_fan_out(d: Draft, o: Options) -> bool:
     """Some node feeds two or more others, so gradients must be summed."""
-    return any(g.out_degree(n) >= 2 for n in g.nodes)
+    return max(d.out_degrees().values()) >= 2
 
 
-def few_parameters(g: nx.DiGraph, o: Options) -> bool:
+def few_parameters(d: Draft, o: Options) -> bool:
     """A few parameters, as in the seed: at least one weight W and one bias B, at most four."""
-    params = _nodes(g, "param")
+    params = d.with_op("param")
     return (any(p.startswith("W") for p in params) and any(p.startswith("B") for p in params)
             and len(params) <= 4)
 
 
-def all_reach_loss(g: nx.DiGraph, o: Options) -> bool:
-    """Every node has a path to the loss."""
-    return len(nx.ancestors(g, "L")) == g.number_of_nodes() - 1
+def all_reach_loss(d: Draft, o: Options) -> bool:
+    """Every node has a path to the loss: as a path can always go on to a consumer,
+    in an acyclic graph that is the loss being the only node nothing consumes."""
+    return d.sinks() == ["L"]
 
 
 # The rules that read only the graph's structure (ops, operands, names), never a value:
@@ -150,8 +146,8 @@ def split_structural(rules) -> tuple[tuple, tuple]:
             tuple(r for r in rules if r not in STRUCTURAL_RULES))
 
 
-def first_broken(g: nx.DiGraph, rules, o: Options) -> str | None:
+def first_broken(d: Draft, rules, o: Options) -> str | None:
     for rule in rules:
-        if not rule(g, o):
+        if not rule(d, o):
             return rule.__name__
     return None

@@ -47,7 +47,7 @@ def _unary_graph(op, x, **attrs):
     b.leaf("X1", "input", x, "input")
     b.node("Y", op, ["X1"], "hidden", **attrs)
     b.node("L", "mse", ["Y"], "loss", target=0.25)
-    return b.g
+    return b.graph()
 
 
 UNARY = {"neg": {}, "relu": {}, "leaky_relu": {"alpha": 0.1}, "sigmoid": {}, "tanh": {}, "exp": {},
@@ -85,10 +85,11 @@ def test_binary_and_nary_op_gradient_matches_finite_difference(op, xs, n):
     args = [b.leaf(f"X{i}", "input", v, "input") for i, v in enumerate(xs, start=1)]
     b.node("Y", op, args, "hidden")
     b.node("L", "mse", ["Y"], "loss", target=0.5)
-    solve(b.g)
-    fd = fd_gradients(nodes_of(b.g))
-    for name in b.g.nodes:
-        assert b.g.nodes[name]["grad"] == pytest.approx(fd[name], rel=1e-5, abs=1e-6)
+    g = b.graph()
+    solve(g)
+    fd = fd_gradients(nodes_of(g))
+    for name in g.nodes:
+        assert g.nodes[name]["grad"] == pytest.approx(fd[name], rel=1e-5, abs=1e-6)
 
 
 @pytest.mark.parametrize("target", [0.0, 1.0])
@@ -97,9 +98,10 @@ def test_bce_value_and_derivative_from_the_seed_formulas(target, yhat):
     b = GraphBuilder()
     b.leaf("X1", "input", yhat, "input")
     b.node("L", "bce", ["X1"], "loss", target=target)
-    solve(b.g)
-    assert b.g.nodes["L"]["value"] == pytest.approx(-target * math.log(yhat) - (1 - target) * math.log(1 - yhat))
-    assert b.g.nodes["X1"]["grad"] == pytest.approx((yhat - target) / (yhat * (1 - yhat)))
+    g = b.graph()
+    solve(g)
+    assert g.nodes["L"]["value"] == pytest.approx(-target * math.log(yhat) - (1 - target) * math.log(1 - yhat))
+    assert g.nodes["X1"]["grad"] == pytest.approx((yhat - target) / (yhat * (1 - yhat)))
 
 
 def test_leaky_relu_derivative_at_zero_is_one_as_the_seed_defines():
@@ -115,12 +117,13 @@ def test_fan_out_gradients_are_summed_and_recorded():
     b.node("P", "mul", ["X1", "X1"], "intermediate")
     b.node("Y", "add", ["P", "X1"], "hidden")
     b.node("L", "mse", ["Y"], "loss", target=1.0)
-    sol = solve(b.g)
+    g = b.graph()
+    sol = solve(g)
     y = 1.5 * 1.5 + 1.5
-    assert b.g.nodes["X1"]["grad"] == pytest.approx((y - 1.0) * (2 * 1.5 + 1))
+    assert g.nodes["X1"]["grad"] == pytest.approx((y - 1.0) * (2 * 1.5 + 1))
     steps = sol.steps_into("X1")
     assert len(steps) == 3
-    assert sum(s.product for s in steps) == pytest.approx(b.g.nodes["X1"]["grad"])
+    assert sum(s.product for s in steps) == pytest.approx(g.nodes["X1"]["grad"])
     for s in steps:
         assert s.product == pytest.approx(s.local * s.upstream)
 

@@ -6,6 +6,7 @@ import pytest
 from generator.engine import solve
 from generator.graphs import FAMILIES, dag, original
 from generator.graphs.common import VALUE_DRAWS_PER_STRUCTURE, sample, with_output
+from generator.graphs.draft import Draft
 from generator.options import Options
 from generator.errors import GenerationError
 from generator.seeds import question_rng
@@ -87,6 +88,19 @@ def test_dag_family_can_draw_the_seeds_graph_b():
     assert dag.param_names(original.DAG_SPEC) == ["W1", "B1", "W2"]
 
 
+def test_sampled_specs_are_sentences_of_the_grammar():
+    """The redraw loop builds sampled specs without validating each (dag.build)."""
+    choose = dag.RngChooser(question_rng(7, "specs"))
+    drawn = 0
+    for n_hidden in (3, 5, 7):
+        for _ in range(1000):
+            spec = dag.sample_spec(choose, n_hidden)
+            if spec is not None:
+                dag.validate_spec(spec)
+                drawn += 1
+    assert drawn > 1000
+
+
 def test_dag_sampler_uses_the_whole_grammar(variants):
     ops, outers, arities = set(), set(), set()
     for v in variants["dag"]:
@@ -128,18 +142,19 @@ def test_original_graphs_solve_again_identically():
 
 
 def _sample_checking_everything(family, rng, o):
-    """The redraw loop at its plainest: solve every draw, check every rule on it."""
-    g = None
+    """The redraw loop at its plainest: solve every draw as a DiGraph, check every rule on it."""
+    d = None
     for attempt in range(1, o.max_attempts + 1):
         if attempt % VALUE_DRAWS_PER_STRUCTURE == 1:
-            g = family.build(rng, o)
+            d = family.build(rng, o)
         else:
-            family.draw_values(g, rng, o)
+            family.draw_values(d, rng, o)
+        g = d.graph()
         try:
             solve(g)
         except (ZeroDivisionError, ValueError, OverflowError):
             continue
-        if all(rule(g, o) for rule in family.rules):
+        if all(rule(Draft.of(g), o) for rule in family.rules):
             return g, attempt
     raise AssertionError("no draw passed")
 

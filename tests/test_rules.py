@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 from generator import rules
 from generator.engine import solve
 from generator.graphs import original
+from generator.graphs.draft import Draft
 from generator.options import DEFAULT
 from generator.pset import build_pset
 
@@ -102,19 +103,19 @@ def _set_and_solve(g, **values):
     (rules.gradients_moderate, lambda: _set_and_solve(original.graph_a(), **{"W3_1": 0.001})),
 ])
 def test_each_numeric_rule_rejects_a_bad_draw_and_passes_the_seed(rule, make_bad):
-    assert not rule(make_bad(), DEFAULT)
-    assert rule(_solved(original.graph_a), DEFAULT)
+    assert not rule(Draft.of(make_bad()), DEFAULT)
+    assert rule(Draft.of(_solved(original.graph_a)), DEFAULT)
     if rule is not rules.some_unit_on_leaky_branch:  # graph (b) has no leaky units
-        assert rule(_solved(original.graph_b), DEFAULT)
+        assert rule(Draft.of(_solved(original.graph_b)), DEFAULT)
 
 
 def test_structural_rules_pass_the_seeds_graph_b_and_reject_a_plain_chain():
     g = _solved(original.graph_b)
     for rule in (rules.has_routing_gate, rules.has_computed_product, rules.has_fan_out,
                  rules.few_parameters, rules.all_reach_loss):
-        assert rule(g, DEFAULT), rule.__name__
+        assert rule(Draft.of(g), DEFAULT), rule.__name__
     chain = _solved(original.graph_a)  # an mlp: no min/max, products all parameter * something
-    assert not rules.has_routing_gate(chain, DEFAULT)
-    assert not rules.has_computed_product(chain, DEFAULT)
+    assert not rules.has_routing_gate(Draft.of(chain), DEFAULT)
+    assert not rules.has_computed_product(Draft.of(chain), DEFAULT)
     chain.add_node("stray", op="input", args=[], value=1.0, role="input")
-    assert not rules.all_reach_loss(chain, DEFAULT)
+    assert not rules.all_reach_loss(Draft.of(chain), DEFAULT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 
 from .clarity import ambiguities
-from .diagrams import clear_cache, graph_layout, shared_layout
+from .diagrams import clear_cache, figure_code, graph_layout, shared_layout
 from .geometry import Layout, problems
 from .plots import curves_plot, leaky_relu_plot
 from .render import render
@@ -20,4 +20,4 @@ def graph_figure(g: nx.DiGraph, family: str, show_input_values: bool = True,
     ``name_intermediates`` (for the answer key) also names the nodes the statement leaves
     unnamed, as the worked solution does (u_4, z; an mlp unit's z_u). Both versions share
     one layout: the key's figure is the question's with the names added."""
-    return render(shared_layout(g, family, show_input_values), notes=name_intermediates)
+    return figure_code(g, family, show_input_values, name_intermediates)

@@ -8,9 +8,9 @@ unnamed get notes with the worked solution's names, drawn in the answer key only
 u_4 and z beside dag op nodes, z_u on an mlp unit's incoming side."""
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import networkx as nx
 
@@ -19,6 +19,7 @@ from . import metrics
 from .clarity import ambiguities
 from .geometry import Layout, problems
 from .layered import EdgeSpec, LabelSpec, NodeSpec, Params, draw, rows_of
+from .render import render_both
 
 TEXT_PT = 9.0
 WORD_PT = 8.0
@@ -31,8 +32,11 @@ def _input_rank(n: str) -> int:
     return int(n[1:]) if n[1:].isdigit() else 0
 
 
+# The specs read node attributes through g._node, the dict g.nodes[n] looks them up in
+# (the view's lookup costs more than the dict's, and the specs read hundreds).
+
 def _leaf(g: nx.DiGraph, n: str, col: int, show_value: bool) -> NodeSpec:
-    a = g.nodes[n]
+    a = g._node[n]
     text = metrics.leaf_with_value(n, a["value"]) if show_value else metrics.name(n)
     style = "input" if a["op"] == "input" else "param"
     rank = _input_rank(n) if style == "input" else None
@@ -56,7 +60,7 @@ def _note(n: str, prefer: str, required: bool) -> LabelSpec:
 
 
 def _mlp(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpec]]:
-    inputs = sorted((n for n in g.nodes if g.nodes[n]["op"] == "input"), key=_input_rank)
+    inputs = sorted((n for n, a in g._node.items() if a["op"] == "input"), key=_input_rank)
     units = sorted(int(n[1:]) for n in g.nodes if n.startswith("Z") and n[1:].isdigit())
     if not units or "Yhat" not in g.nodes or "L" not in g.nodes:
         raise PsetError("figure: an mlp graph needs units Z1.., Yhat and L")
@@ -65,10 +69,10 @@ def _mlp(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpe
     nodes = [_leaf(g, x, 0, show_values) for x in inputs]
     edges: list[EdgeSpec] = []
     for u in units:
-        sources = [g.nodes[f"P{u}[{i}]"]["args"][1] for i in range(1, len(g.nodes[f"Z{u}"]["args"]))]
+        sources = [g._node[f"P{u}[{i}]"]["args"][1] for i in range(1, len(g._node[f"Z{u}"]["args"]))]
         layer = max(layer_of[s] for s in sources) + 1
         out = f"H{u}" if f"H{u}" in g.nodes else "Yhat"
-        op = g.nodes[out]["op"]
+        op = g._node[out]["op"]
         # the unit's pre-activation as a note (key only), where its inputs arrive
         labels = [_name_label(out), LabelSpec(metrics.unit_params(u), TEXT_PT, "below"),
                   _note(f"Z{u}", "incoming", required=False)]
@@ -77,7 +81,7 @@ def _mlp(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpe
         layer_of[out] = layer
         drawn[out] = out
     loss_col = layer_of["Yhat"] + 1
-    nodes.append(_op_node("L", g.nodes["L"]["op"], loss_col, [_name_label("L")], "loss", min_r=0.36))
+    nodes.append(_op_node("L", g._node["L"]["op"], loss_col, [_name_label("L")], "loss", min_r=0.36))
     edges.append(EdgeSpec("Yhat", "L"))
     return nodes, edges
 
@@ -91,11 +95,11 @@ def _dag(g: nx.DiGraph, show_values: bool) -> tuple[list[NodeSpec], list[EdgeSpe
         for n in gen:
             col[n] = depth
     for n in g.nodes:  # a parameter sits just left of its (only) consumer
-        if g.nodes[n]["op"] == "param":
+        if g._node[n]["op"] == "param":
             col[n] = min(col[c] for c in g.successors(n)) - 1
     nodes, edges = [], []
     for n in g.nodes:
-        a = g.nodes[n]
+        a = g._node[n]
         if a["op"] in ("input", "param"):
             nodes.append(_leaf(g, n, col[n], show_values and a["op"] == "input"))
             continue
@@ -133,7 +137,15 @@ ATTEMPTS = {
 }
 
 CACHE_SIZE = 64  # layouts kept per process: a student's question and key, with room to spare
-_cache: OrderedDict[str, Layout] = OrderedDict()
+
+
+@dataclass
+class _Cached:
+    layout: Layout
+    code: tuple[str, str] | None = None  # the figure's Typst code: (question, key), once asked for
+
+
+_cache: OrderedDict[tuple, _Cached] = OrderedDict()
 
 
 def clear_cache() -> None:
@@ -150,25 +162,51 @@ def graph_layout(g: nx.DiGraph, family: str, show_input_values: bool = True,
 
 
 def shared_layout(g: nx.DiGraph, family: str, show_input_values: bool = True) -> Layout:
-    """The layout of both figures, with the key's notes: cached per process, by a digest
-    of what is drawn (never by object identity). Read it, do not change it."""
+    """The layout of both figures, with the key's notes: cached per process, keyed by
+    what is drawn (never by object identity). Read it, do not change it."""
+    return _cached(g, family, show_input_values).layout
+
+
+def figure_code(g: nx.DiGraph, family: str, show_input_values: bool = True,
+                name_intermediates: bool = False) -> str:
+    """render() of the shared layout, with the key's notes or without: both made at the
+    first call (they share all but the notes' lines) and cached with the layout."""
+    cached = _cached(g, family, show_input_values)
+    if cached.code is None:
+        cached.code = render_both(cached.layout)
+    return cached.code[name_intermediates]
+
+
+def _cached(g: nx.DiGraph, family: str, show_input_values: bool) -> _Cached:
     if family not in FAMILY_SPECS:
         raise PsetError(f"figure: unknown graph family {family!r} (expected one of {', '.join(FAMILY_SPECS)})")
-    # The specs are a function of the nodes' attributes (in order) and the edges, so those
-    # key the cache (a third of the cost of building the specs to key it, and most calls
-    # are hits: a figure is drawn for the question and for the key). Their repr is stable
-    # across processes (no hash(), no sets).
-    key = hashlib.sha256(repr((family, show_input_values, list(g._node.items()), list(g.edges))).encode()).hexdigest()
-    shared = _cache.get(key)
-    if shared is None:
+    key = _key(g, family, show_input_values)
+    cached = _cache.get(key)
+    if cached is None:
         nodes, edges = FAMILY_SPECS[family](g, show_input_values)
-        shared = _best_layout(nodes, edges, ATTEMPTS[family])
-        _cache[key] = shared
+        cached = _cache[key] = _Cached(_best_layout(nodes, edges, ATTEMPTS[family]))
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     else:
         _cache.move_to_end(key)
-    return shared
+    return cached
+
+
+def _key(g: nx.DiGraph, family: str, show_input_values: bool) -> tuple:
+    """The cache's key: what is drawn, as a tuple of plain values (strings, numbers,
+    tuples of them), compared by value, never by identity. The specs are a function of
+    the nodes (in order), what the spec functions read of each (op, args, role, an
+    input's value: the only value a figure shows) and the edges (each node's successors),
+    so those make it. Every call pays for it (most are hits: a figure is drawn for the
+    question and for the key), so it leaves out the gradients and op values and is not
+    printed and hashed (their reprs were most of the cost)."""
+    succ = g._succ
+    nodes = []
+    for n, a in g._node.items():
+        op, args = a.get("op"), a.get("args")
+        nodes.append((n, op, tuple(args) if isinstance(args, list) else args, a.get("role"),
+                      a.get("value") if op == "input" else None, tuple(succ[n])))
+    return family, show_input_values, tuple(nodes)
 
 
 def _best_layout(nodes: list[NodeSpec], edges: list[EdgeSpec], attempts: list[Params]) -> Layout:

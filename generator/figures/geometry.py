@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 Point = tuple[float, float]
+_new_tuple = tuple.__new__
 
 
 class Box(NamedTuple):
@@ -21,10 +22,12 @@ class Box(NamedTuple):
 
     @staticmethod
     def around(cx: float, cy: float, w: float, h: float) -> "Box":
-        return Box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        # tuple.__new__ straight away: Box(...) goes through a generated __new__ (a call
+        # more), and the label search makes tens of thousands of boxes a student
+        return _new_tuple(Box, (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
 
     def grown(self, pad: float) -> "Box":
-        return Box(self.x0 - pad, self.y0 - pad, self.x1 + pad, self.y1 + pad)
+        return _new_tuple(Box, (self.x0 - pad, self.y0 - pad, self.x1 + pad, self.y1 + pad))
 
     def overlaps(self, other: "Box", pad: float = 0.0) -> bool:
         return (self.x0 - pad < other.x1 and other.x0 - pad < self.x1
@@ -42,20 +45,46 @@ def segment_hits_box(p: Point, q: Point, box: Box) -> bool:
     if (x0 <= bx0 and x1 <= bx0) or (x0 >= bx1 and x1 >= bx1) or (y0 <= by0 and y1 <= by0) \
             or (y0 >= by1 and y1 >= by1):
         return False
+    # Clip t in [0, 1] by the box's four sides, unrolled (the label search's hottest test):
+    # a side the segment runs parallel to cuts it off unless the segment lies inside it;
+    # entering sides raise t0, leaving sides lower t1. Once t0 >= t1 it stays so (t0 only
+    # rises, t1 only falls), so one test at the end decides as a test after each side did.
     dx, dy = x1 - x0, y1 - y0
     t0, t1 = 0.0, 1.0
-    for denom, num in ((-dx, x0 - bx0), (dx, bx1 - x0), (-dy, y0 - by0), (dy, by1 - y0)):
-        if abs(denom) < 1e-12:
-            if num <= 0:
-                return False
-            continue
-        t = num / denom
-        if denom < 0:
-            t0 = max(t0, t)
-        else:
-            t1 = min(t1, t)
-        if t0 >= t1:
+    if abs(dx) < 1e-12:
+        if x0 - bx0 <= 0 or bx1 - x0 <= 0:
             return False
+    elif dx > 0:
+        t = (x0 - bx0) / -dx
+        if t > t0:
+            t0 = t
+        t = (bx1 - x0) / dx
+        if t < t1:
+            t1 = t
+    else:
+        t = (x0 - bx0) / -dx
+        if t < t1:
+            t1 = t
+        t = (bx1 - x0) / dx
+        if t > t0:
+            t0 = t
+    if abs(dy) < 1e-12:
+        if y0 - by0 <= 0 or by1 - y0 <= 0:
+            return False
+    elif dy > 0:
+        t = (y0 - by0) / -dy
+        if t > t0:
+            t0 = t
+        t = (by1 - y0) / dy
+        if t < t1:
+            t1 = t
+    else:
+        t = (y0 - by0) / -dy
+        if t < t1:
+            t1 = t
+        t = (by1 - y0) / dy
+        if t > t0:
+            t0 = t
     return t1 - t0 > 1e-9
 
 
@@ -71,11 +100,18 @@ def point_segment_distance(p: Point, a: Point, b: Point) -> float:
     (px, py), (ax, ay), (bx, by) = p, a, b
     dx, dy = bx - ax, by - ay
     length2 = dx * dx + dy * dy
-    t = 0.0 if length2 < 1e-18 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+    if length2 < 1e-18:
+        t = 0.0
+    else:  # max(0.0, min(1.0, t)), without the calls
+        t = ((px - ax) * dx + (py - ay) * dy) / length2
+        t = t if t < 1.0 else 1.0
+        t = t if t > 0.0 else 0.0
     return math.hypot(px - ax - t * dx, py - ay - t * dy)
 
 
 def polyline_distance(p: Point, points: list[Point]) -> float:
+    if len(points) == 2:  # most edges: one segment
+        return point_segment_distance(p, points[0], points[1])
     return min(point_segment_distance(p, a, b) for a, b in zip(points, points[1:]))
 
 
@@ -131,7 +167,8 @@ class Shape:
                 hi = -math.radians(min_angle)
             elif half > 0:
                 lo = math.radians(min_angle)
-            angle = max(lo, min(hi, angle))
+            angle = angle if angle < hi else hi  # max(lo, min(hi, angle)), without the calls
+            angle = angle if angle > lo else lo
             return self.cx + math.copysign(math.cos(angle) * r, dx or 1.0), self.cy + math.sin(angle) * r
         scale = min((self.w / 2) / abs(dx) if dx else math.inf, (self.h / 2) / abs(dy) if dy else math.inf)
         return self.cx + dx * scale, self.cy + dy * scale
@@ -202,37 +239,77 @@ def problems(layout: Layout, edge_clearance: float = 0.0) -> list[str]:
     overlapping boxes (a circle's own outline against a label), an edge through a node other than its ends or through a label,
     anything outside the width and height."""
     found = []
-    boxes = [(f"node {s.name}", s.box, s) for s in layout.shapes] + \
-            [(f"label {lab.text} of {lab.owner}", lab.box, None) for lab in layout.labels]
-    for i, (na, a, sa) in enumerate(boxes):
-        if not a.inside(layout.width, layout.height):
-            found.append(f"{na} outside the figure")
-        for nb, b, sb in boxes[i + 1:]:
+    width, height = layout.width, layout.height
+    shape_boxes = [s.box for s in layout.shapes]
+    label_boxes = [lab.box for lab in layout.labels]
+    boxes = shape_boxes + label_boxes
+    owners = list(layout.shapes) + [None] * len(label_boxes)  # the shape of each box, if any
+    overlapping = _overlapping_pairs(boxes)
+    for i, a in enumerate(boxes):
+        if not a.inside(width, height):
+            found.append(f"{_what(layout, i)} outside the figure")
+        for j in overlapping.get(i, ()):
+            sa, b = owners[i], boxes[j]
             # a label may sit in the corner of a circle's bounding square, clear of the circle
-            if a.overlaps(b) and (sa is None or sb is not None or sa.kind != "circle" or sa.gap_to(b) <= 0):
-                found.append(f"{na} overlaps {nb}")
-    grown = [(s.name, s.box.grown(edge_clearance)) for s in layout.shapes]
-    label_boxes = [(lab, lab.box) for lab in layout.labels]
+            if sa is None or owners[j] is not None or sa.kind != "circle" or sa.gap_to(b) <= 0:
+                found.append(f"{_what(layout, i)} overlaps {_what(layout, j)}")
+    # (box edges..., the box, its owner): the edges unpacked for the cheap first test
+    grown = [(*box, box, s.name) for s, box in zip(layout.shapes, (b.grown(edge_clearance) for b in shape_boxes))]
+    labelled = [(*box, box, lab) for lab, box in zip(layout.labels, label_boxes)]
+    shape = {}
+    for s in reversed(layout.shapes):  # the first of a name, as Layout.shape finds it
+        shape[s.name] = s
+    lo_w, hi_w, hi_h = -1e-9, width + 1e-9, height + 1e-9
     for e in layout.edges:
-        for p, q in e.segments():
+        points = e.points
+        for p, q in zip(points, points[1:]):
             # boxes the segment's bounding box misses are skipped (segment_hits_box's own first test)
-            lo_x, hi_x, lo_y, hi_y = min(p[0], q[0]), max(p[0], q[0]), min(p[1], q[1]), max(p[1], q[1])
-            for name, box in grown:
-                if box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y \
+            lo_x, hi_x = (p[0], q[0]) if p[0] < q[0] else (q[0], p[0])
+            lo_y, hi_y = (p[1], q[1]) if p[1] < q[1] else (q[1], p[1])
+            for bx0, by0, bx1, by1, box, name in grown:
+                if bx0 < hi_x and bx1 > lo_x and by0 < hi_y and by1 > lo_y \
                         and name not in (e.src, e.dst) and segment_hits_box(p, q, box):
                     found.append(f"edge {e.src}->{e.dst} passes through node {name}")
-            for lab, box in label_boxes:
-                if not (box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y):
+            for bx0, by0, bx1, by1, box, lab in labelled:
+                if not (bx0 < hi_x and bx1 > lo_x and by0 < hi_y and by1 > lo_y):
                     continue
                 if lab.backed and lab.owner == f"{e.src}->{e.dst}":
                     continue
                 if segment_hits_box(p, q, box):
                     found.append(f"edge {e.src}->{e.dst} crosses label {lab.text} of {lab.owner}")
             for x, y in (p, q):
-                if not (-1e-9 <= x <= layout.width + 1e-9 and -1e-9 <= y <= layout.height + 1e-9):
+                if not (lo_w <= x <= hi_w and lo_w <= y <= hi_h):
                     found.append(f"edge {e.src}->{e.dst} leaves the figure")
-        dst = layout.shape(e.dst)
-        (px, py), (tx, ty) = e.points[-2], e.points[-1]
+        dst = shape[e.dst]
+        (px, py), (tx, ty) = points[-2], points[-1]
         if dst.kind == "circle" and (px - tx) * (tx - dst.cx) + (py - ty) * (ty - dst.cy) <= 0:
             found.append(f"edge {e.src}->{e.dst} cuts through its target")
     return found
+
+
+
+def _what(layout: Layout, i: int) -> str:
+    """The i-th of the layout's shapes then labels, as problems names it."""
+    if i < len(layout.shapes):
+        return f"node {layout.shapes[i].name}"
+    lab = layout.labels[i - len(layout.shapes)]
+    return f"label {lab.text} of {lab.owner}"
+
+
+def _overlapping_pairs(boxes: list[Box]) -> dict[int, list[int]]:
+    """For each i, the j > i (ascending) whose box overlaps box i (Box.overlaps). Swept
+    in order of left edge, every box's width being positive: a box is tested only
+    against those that start before it ends, not against every other."""
+    order = sorted(range(len(boxes)), key=lambda k: boxes[k][0])
+    pairs: dict[int, list[int]] = {}
+    for n, i in enumerate(order):
+        ax0, ay0, ax1, ay1 = boxes[i]
+        for j in order[n + 1:]:
+            b = boxes[j]
+            if b[0] >= ax1:
+                break  # this box and every later one start past box i's right edge
+            if ax0 < b[2] and ay0 < b[3] and b[1] < ay1:
+                pairs.setdefault(min(i, j), []).append(max(i, j))
+    for found in pairs.values():
+        found.sort()
+    return pairs

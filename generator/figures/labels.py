@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 
 from . import clarity
-from .geometry import Box, Edge, Label, Layout, Point, Shape, polyline_distance, segment_hits_box
+from .geometry import Box, Edge, Label, Layout, Point, Shape, segment_hits_box
+
+_new_tuple = tuple.__new__
 
 AMBIGUOUS = 50  # a label nearer something else than its owner misleads: worse than a crossing
 
@@ -14,30 +16,30 @@ AMBIGUOUS = 50  # a label nearer something else than its owner misleads: worse t
 def candidates(box: Box, w: float, h: float, prefer: str, gap: float):
     """Spots around a node box, best first. "above" / "below": a name or parameter label,
     straight above (below) the node, then nudged sideways or farther out, then beside;
-    "incoming": a small note on the node's left (incoming) shoulder."""
+    "incoming": a small note on the node's left (incoming) shoulder. Made as they are
+    tried (the first spot or two is usually clean)."""
     cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
     if prefer == "incoming":
         r = (box.x1 - box.x0) / 2
-        out = []
         for angle in (50, -50, 60, -60, 40, -40, 70, -70):
             a = math.radians(angle)
             for extra in (0.08, 0.16):
                 # the centre sits where the label's box just clears the circle in that direction
                 reach = r + extra + abs(w / 2 * math.cos(a)) + abs(h / 2 * math.sin(a))
-                out.append((cx - reach * math.cos(a), cy - reach * math.sin(a)))
-        return out
+                yield cx - reach * math.cos(a), cy - reach * math.sin(a)
+        return
     above, below = box.y0 - gap - h / 2, box.y1 + gap + h / 2
     right, left = box.x1 + gap + w / 2, box.x0 - gap - w / 2
     near, far = (above, below) if prefer == "above" else (below, above)
     step = -1 if prefer == "above" else 1  # moving away from the node
-    out = [(cx, near)]
+    yield cx, near
     for lift in (0.0, 0.12, 0.24):
-        out += [(cx + dx, near + step * lift) for dx in (0.15, -0.15, 0.3, -0.3)]
+        for dx in (0.15, -0.15, 0.3, -0.3):
+            yield cx + dx, near + step * lift
         if lift:
-            out.append((cx, near + step * lift))
-    out += [(right - 0.1, near - step * 0.1), (left + 0.1, near - step * 0.1), (right, cy), (left, cy),
-            (cx, far), (right - 0.1, far + step * 0.1), (left + 0.1, far + step * 0.1)]
-    return out
+            yield cx, near + step * lift
+    yield from ((right - 0.1, near - step * 0.1), (left + 0.1, near - step * 0.1), (right, cy), (left, cy),
+                (cx, far), (right - 0.1, far + step * 0.1), (left + 0.1, far + step * 0.1))
 
 
 class Scene:
@@ -47,36 +49,46 @@ class Scene:
 
     def __init__(self, layout: Layout):
         self.layout = layout
-        # per node: its box, and what its outline needs: circle centre and radius
-        self.shapes = [(s.name, s.box, s.kind == "circle", s.cx, s.cy, s.w / 2) for s in layout.shapes]
+        self.flat = clarity.Flat(layout)
+        self.shapes = self.flat.shapes  # per node: name, box edges, outline (clarity.flat_shapes)
         self.segments = []  # (bounding box..., p, q, owner)
-        self.edges = []     # (owner, bounding box, points)
         for e in layout.edges:
             owner = f"{e.src}->{e.dst}"
             for p, q in zip(e.points, e.points[1:]):
-                self.segments.append((min(p[0], q[0]), min(p[1], q[1]), max(p[0], q[0]), max(p[1], q[1]), p, q, owner))
-            xs, ys = [x for x, _ in e.points], [y for _, y in e.points]
-            self.edges.append((owner, min(xs), min(ys), max(xs), max(ys), e.points))
+                lo_x, hi_x = (p[0], q[0]) if p[0] < q[0] else (q[0], p[0])  # (only compared)
+                lo_y, hi_y = (p[1], q[1]) if p[1] < q[1] else (q[1], p[1])
+                self.segments.append((lo_x, lo_y, hi_x, hi_y, p, q, owner))
+        self._padded: dict[float, list[tuple]] = {}
+
+    def _padded_shapes(self, pad: float) -> list[tuple]:
+        """The shapes with their boxes' left and top edges less ``pad`` (a label's pad:
+        one or two values per layout, each tried against many spots)."""
+        padded = self._padded.get(pad)
+        if padded is None:
+            padded = [(sx0 - pad, sy0 - pad, sx1, sy1, outline) for _, sx0, sy0, sx1, sy1, outline in self.shapes]
+            self._padded[pad] = padded
+        return padded
 
     def cost(self, box: Box, pad: float, bound: float, skip_edge: str | None = None) -> float:
         """Collision cost of ``box``: 100 per node or label it covers (far worse than an
         edge crossing it), 1 per edge segment through it (but ``skip_edge``'s); stops
         once it reaches ``bound``."""
         x0, y0, x1, y1 = box
+        lo_x, lo_y = x0 - pad, y0 - pad
         n = 0
-        for _, (sx0, sy0, sx1, sy1), circle, cx, cy, r in self.shapes:
-            if x0 - pad < sx1 and sx0 - pad < x1 and y0 - pad < sy1 and sy0 - pad < y1 \
-                    and _outline_gap(box, circle, cx, cy, r, sx0, sy0, sx1, sy1) < pad:
+        for px0, py0, sx1, sy1, outline in self._padded_shapes(pad):
+            if lo_x < sx1 and px0 < x1 and lo_y < sy1 and py0 < y1 and clarity.outline_gap(box, *outline) < pad:
                 n += 100
         for lab in self.layout.labels:
-            hw, hh = lab.w / 2, lab.h / 2
-            if x0 - pad < lab.cx + hw and lab.cx - hw - pad < x1 and y0 - pad < lab.cy + hh and lab.cy - hh - pad < y1:
-                n += 100
+            lx, hw = lab.cx, lab.w / 2
+            if lo_x < lx + hw and lx - hw - pad < x1:
+                ly, hh = lab.cy, lab.h / 2
+                if lo_y < ly + hh and ly - hh - pad < y1:
+                    n += 100
         if n >= bound:
             return n
         g = pad / 2
-        grown = Box(x0 - g, y0 - g, x1 + g, y1 + g)
-        gx0, gy0, gx1, gy1 = grown
+        gx0, gy0, gx1, gy1 = grown = (x0 - g, y0 - g, x1 + g, y1 + g)  # a plain tuple: all segment_hits_box needs
         for mx0, my0, mx1, my1, p, q, owner in self.segments:
             if mx1 > gx0 and mx0 < gx1 and my1 > gy0 and my0 < gy1 and owner != skip_edge \
                     and segment_hits_box(p, q, grown):
@@ -87,48 +99,11 @@ class Scene:
 
     def name_is_clear(self, box: Box, owner: str, margin: float) -> bool:
         """clarity.name_is_clear, on the flattened nodes."""
-        own = next(_outline_gap(box, circle, cx, cy, r, *sbox)
-                   for name, sbox, circle, cx, cy, r in self.shapes if name == owner)
-        need = own + margin
-        x0, y0, x1, y1 = box
-        for name, sbox, circle, cx, cy, r in self.shapes:
-            if name == owner:
-                continue
-            # A shape lies inside its box, so it is at least as far as the box in x or y
-            # alone: a box that far needs no exact distance (the allowance: rounding never decides).
-            sx0, sy0, sx1, sy1 = sbox
-            if max(sx0 - x1, x0 - sx1, sy0 - y1, y0 - sy1) >= need + 1e-9:
-                continue
-            if _outline_gap(box, circle, cx, cy, r, *sbox) < need:
-                return False
-        return True
+        return self.flat.name_is_clear(box, owner, margin)
 
     def tag_is_clear(self, center: Point, owner: str, margin: float) -> bool:
-        """clarity.tag_is_clear; an edge whose bounding box is already far enough needs
-        no exact distance."""
-        px, py = center
-        own = polyline_distance(center, next(pts for name, *_, pts in self.edges if name == owner))
-        need = own + margin
-        for name, ex0, ey0, ex1, ey1, pts in self.edges:
-            if name == owner:
-                continue
-            if math.hypot(max(ex0 - px, 0.0, px - ex1), max(ey0 - py, 0.0, py - ey1)) >= need + 1e-9:
-                continue  # (the allowance: rounding never decides)
-            if polyline_distance(center, pts) < need:
-                return False
-        return True
-
-
-def _outline_gap(box: Box, circle: bool, cx: float, cy: float, r: float,
-                 sx0: float, sy0: float, sx1: float, sy1: float) -> float:
-    """Shape.gap_to, from flattened values (the same arithmetic)."""
-    if circle:
-        dx = max(box.x0 - cx, 0.0, cx - box.x1)
-        dy = max(box.y0 - cy, 0.0, cy - box.y1)
-        return max(0.0, math.hypot(dx, dy) - r)
-    dx = max(sx0 - box.x1, 0.0, box.x0 - sx1)
-    dy = max(sy0 - box.y1, 0.0, box.y0 - sy1)
-    return math.hypot(dx, dy)
+        """clarity.tag_is_clear, on the flattened edges."""
+        return self.flat.tag_is_clear(center, owner, margin)
 
 
 def place_label(label: Label, spots, layout: Layout, pad: float, required: bool = True,
@@ -140,9 +115,10 @@ def place_label(label: Label, spots, layout: Layout, pad: float, required: bool 
     # a backed tag sits on its own edge, on a white patch: that edge does not count
     skip = label.owner if label.backed else None
     tag = label.kind == "tag"
+    hw, hh = label.w / 2, label.h / 2
     best = None
     for cx, cy in spots:
-        box = Box.around(cx, cy, label.w, label.h)
+        box = _new_tuple(Box, (cx - hw, cy - hh, cx + hw, cy + hh))  # Box.around(cx, cy, label.w, label.h)
         # a spot costing as much as the best so far cannot win (the first best spot does)
         bound = math.inf if best is None else best[0]
         cost = scene.cost(box, pad, bound, skip)

@@ -179,9 +179,13 @@ def rows_of(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, orders: dic
 def _draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: _Rows) -> Layout:
     items, chains = placed.items, placed.chains
     widths = placed.widths()
-    for n in nodes:  # the leaf boxes of a column share one width: a tidy column, one right edge
+    box_width: dict[int, float] = {}  # the leaf boxes of a column share one width: a tidy column, one right edge
+    for n in nodes:
         if n.kind == "box":
-            n.w = max(m.w for m in nodes if m.kind == "box" and m.col == n.col)
+            box_width[n.col] = max(box_width.get(n.col, n.w), n.w)
+    for n in nodes:
+        if n.kind == "box":
+            n.w = box_width[n.col]
     gap = _column_gap(p, p.max_width, placed)
     xs, x = [], 0.0
     for c, w in enumerate(widths):
@@ -208,8 +212,7 @@ def _draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: _Rows
             c = items[k].col
             via += [(xs[c] - widths[c] / 2, items[k].y), (xs[c] + widths[c] / 2, items[k].y)]
         via.append((dst.cx, dst.cy))
-        routes.append(routing.Route(src, dst, via, [b for owner, b in obstacles if owner not in (e.src, e.dst)],
-                                    e.port))
+        routes.append(routing.Route(src, dst, via, obstacles, e.port))  # its ends' own obstacles do not count
     routing.spread_box_exits(routes)
     natural = [routing.route(r, p.port_angle, p.split_angle, port=0) if r.port else None for r in routes]
     ports = routing.operand_ports(routes, natural)
@@ -222,10 +225,10 @@ def _draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: _Rows
             w, h = e.tag.width(TAG_PT) + 0.06, TAG_H
             label = Label(f"{e.src}->{e.dst}", e.tag.markup, 0.0, 0.0, w, h, TAG_PT, "tag")
             mark = len(out.labels)
-            if labels.place_label(label, list(labels.tag_spots(edge, shape[e.dst], w, h, port)), out, 0.03,
+            if labels.place_label(label, labels.tag_spots(edge, shape[e.dst], w, h, port), out, 0.03,
                                   scene=scene):
                 backed = replace(label, backed=True)
-                if labels.place_label(backed, list(labels.on_edge_spots(edge, w, h)), out, 0.03, required=False,
+                if labels.place_label(backed, labels.on_edge_spots(edge, w, h), out, 0.03, required=False,
                                       scene=scene) == 0:
                     del out.labels[mark]  # the clean spot on the edge replaces the harmful one
     # Then each node's labels: its optional note (an mlp unit's z) first, so that its names
@@ -234,28 +237,31 @@ def _draw(nodes: list[NodeSpec], edges: list[EdgeSpec], p: Params, placed: _Rows
         notes = [spec for spec in n.labels if not spec.required]
         names = [spec for spec in n.labels if spec.required]
         mark = len(out.labels)
-        costs = [_place(n, spec, out, p, scene) for spec in notes + names]
+        box = shape[n.name].box
+        costs = [_place(n, box, spec, out, p, scene) for spec in notes + names]
         if notes and any(costs[len(notes):]):
             del out.labels[mark:]
             for spec in names + notes:
-                _place(n, spec, out, p, scene)
+                _place(n, box, spec, out, p, scene)
     _normalize(out, p.margin)
     return out
 
 
-def _place(n: NodeSpec, spec: LabelSpec, out: Layout, p: Params, scene: labels.Scene) -> float | None:
+def _place(n: NodeSpec, box: Box, spec: LabelSpec, out: Layout, p: Params, scene: labels.Scene) -> float | None:
+    """Place a label of node n, whose shape's box is ``box``."""
     w, h = label_size(spec)
     label = Label(n.name, spec.text.markup, 0.0, 0.0, w, h, spec.size, "note" if spec.note else "name", spec.fill)
-    spots = labels.candidates(out.shape(n.name).box, w, h, spec.prefer, 2 * p.label_pad)
+    spots = labels.candidates(box, w, h, spec.prefer, 2 * p.label_pad)
     return labels.place_label(label, spots, out, p.label_pad, spec.required, scene)
 
 
 def _normalize(out: Layout, margin: float) -> None:
     boxes = [s.box for s in out.shapes] + [lab.box for lab in out.labels]
     pts = [pt for e in out.edges for pt in e.points]
-    x0 = min([b.x0 for b in boxes] + [x for x, _ in pts])
-    y0 = min([b.y0 for b in boxes] + [y for _, y in pts])
-    x1 = max([b.x1 for b in boxes] + [x for x, _ in pts])
-    y1 = max([b.y1 for b in boxes] + [y for _, y in pts])
+    # (b[0], not b.x0: a NamedTuple's attributes cost more than indexing)
+    x0 = min([b[0] for b in boxes] + [x for x, _ in pts])
+    y0 = min([b[1] for b in boxes] + [y for _, y in pts])
+    x1 = max([b[2] for b in boxes] + [x for x, _ in pts])
+    y1 = max([b[3] for b in boxes] + [y for _, y in pts])
     out.translate(margin - x0, margin - y0)
     out.width, out.height = x1 - x0 + 2 * margin, y1 - y0 + 2 * margin

@@ -21,10 +21,6 @@ def pt(x: float) -> str:
     return f"{x:.1f}pt"
 
 
-def point(p) -> str:
-    return f"({p[0] + 0.0:.3f}cm, {p[1] + 0.0:.3f}cm)"  # cm() inlined: called thousands of times a student
-
-
 def text_at(cx: float, cy: float, size: float, markup: str, figure: tuple[float, float],
             fill: str = "", anchor: str = "center") -> str:
     """Text centred at (cx, cy) of a figure of size ``figure`` (w, h), or with its right
@@ -33,13 +29,18 @@ def text_at(cx: float, cy: float, size: float, markup: str, figure: tuple[float,
     w, h = figure
     colour = f", fill: {fill}" if fill else ""
     dx = cx - w / 2 if anchor == "center" else cx - w
-    return (f"  #place({anchor} + horizon, dx: {cm(dx)}, dy: {cm(cy - h / 2)}, "
-            f"text(size: {pt(size)}{colour})[{markup}])")
+    return (f"  #place({anchor} + horizon, dx: {dx + 0.0:.3f}cm, dy: {cy - h / 2 + 0.0:.3f}cm, "  # cm(), pt() inlined
+            f"text(size: {size:.1f}pt{colour})[{markup}])")
 
 
 def _subpath(points, close: bool = False) -> str:
-    segments = [f"curve.{'move' if i == 0 else 'line'}({point(p)})" for i, p in enumerate(points)]
-    return ", ".join(segments + ["curve.close()"] * close)
+    # each point as cm() would print it, inlined: the figures' most frequent formatting
+    (x, y), rest = points[0], points[1:]
+    segments = [f"curve.move(({x + 0.0:.3f}cm, {y + 0.0:.3f}cm))"]
+    segments += [f"curve.line(({x + 0.0:.3f}cm, {y + 0.0:.3f}cm))" for x, y in rest]
+    if close:
+        segments.append("curve.close()")
+    return ", ".join(segments)
 
 
 def paths(polylines, stroke: str) -> str:
@@ -67,6 +68,22 @@ def arrow(points) -> tuple[list, list]:
 
 def render(layout: Layout, notes: bool = True) -> str:
     """The figure's code; without the key's notes when ``notes`` is False."""
+    return _joined(_lines(layout), notes)
+
+
+def render_both(layout: Layout) -> tuple[str, str]:
+    """render(layout, notes=False) and render(layout, notes=True): the lines but the notes'
+    are made once for both."""
+    lines = _lines(layout)
+    return _joined(lines, False), _joined(lines, True)
+
+
+def _joined(lines: list[tuple[str, bool]], notes: bool) -> str:
+    return "\n".join([line for line, note in lines if notes or not note]) + "\n"
+
+
+def _lines(layout: Layout) -> list[tuple[str, bool]]:
+    """The figure's lines, each with whether it draws a note (the key's alone)."""
     fig = (layout.width, layout.height)
     lines = [f"#block(width: {cm(layout.width)}, height: {cm(layout.height)}, breakable: false)["]
     if layout.edges:
@@ -75,17 +92,19 @@ def render(layout: Layout, notes: bool = True) -> str:
     for s in layout.shapes:
         fill = FILL.get(s.style, "white")
         if s.kind == "circle":
-            shape = f"circle(radius: {cm(s.w / 2)}, stroke: {STROKE}, fill: {fill})"
+            shape = f"circle(radius: {s.w / 2 + 0.0:.3f}cm, stroke: {STROKE}, fill: {fill})"  # cm() inlined
         else:
-            shape = f"rect(width: {cm(s.w)}, height: {cm(s.h)}, radius: 0.1cm, stroke: {STROKE}, fill: {fill})"
-        lines.append(f"  #place(top + left, dx: {cm(s.cx - s.w / 2)}, dy: {cm(s.cy - s.h / 2)}, {shape})")
+            shape = (f"rect(width: {s.w + 0.0:.3f}cm, height: {s.h + 0.0:.3f}cm, radius: 0.1cm, "
+                     f"stroke: {STROKE}, fill: {fill})")
+        lines.append(f"  #place(top + left, dx: {s.cx - s.w / 2 + 0.0:.3f}cm, "
+                     f"dy: {s.cy - s.h / 2 + 0.0:.3f}cm, {shape})")
         lines.append(text_at(s.cx, s.cy, s.size, s.text, fig))
+    out = [(line, False) for line in lines]
     for lab in layout.labels:
-        if lab.kind == "note" and not notes:
-            continue
+        note = lab.kind == "note"
         if lab.backed:  # a white patch interrupting the edge the tag sits on
-            lines.append(f"  #place(top + left, dx: {cm(lab.cx - lab.w / 2)}, dy: {cm(lab.cy - lab.h / 2)}, "
-                         f"rect(width: {cm(lab.w)}, height: {cm(lab.h)}, fill: white, stroke: none))")
-        lines.append(text_at(lab.cx, lab.cy, lab.size, lab.text, fig, lab.fill))
-    lines.append("]")
-    return "\n".join(lines) + "\n"
+            out.append((f"  #place(top + left, dx: {cm(lab.cx - lab.w / 2)}, dy: {cm(lab.cy - lab.h / 2)}, "
+                        f"rect(width: {cm(lab.w)}, height: {cm(lab.h)}, fill: white, stroke: none))", note))
+        out.append((text_at(lab.cx, lab.cy, lab.size, lab.text, fig, lab.fill), note))
+    out.append(("]", False))
+    return out

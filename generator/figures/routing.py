@@ -14,18 +14,20 @@ BOX_PORT_STEP = 0.11  # cm between the exit points of a box's edges
 @dataclass
 class Route:
     """What one edge needs: its ends, the points it passes (centre, column levels, centre),
-    the obstacles it must avoid, the half of the target it arrives in (-1 upper, +1 lower)."""
+    the obstacles it must avoid (each with its owner: those of its own ends do not count),
+    the half of the target it arrives in (-1 upper, +1 lower)."""
     src: Shape
     dst: Shape
     via: list[Point]
-    obstacles: list[Box]
+    obstacles: list[tuple[str, Box]]
     port: int = 0
     exit_dy: float = 0.0  # from a box: height of the exit point relative to the centre
 
 
-def shorten(points, start, end, obstacles: list[Box]):
+def shorten(points, start, end, obstacles: list[tuple[str, Box]], ignore: tuple[str, ...] = ()):
     """The polyline: bend points dropped wherever the straight shortcut stays clear of
-    every obstacle. start(p) / end(p) give the port on the source / target facing p."""
+    every obstacle (but those owned by a name in ``ignore``). start(p) / end(p) give the
+    port on the source / target facing p."""
     last = len(points) - 1
 
     def seg(i, j):
@@ -39,12 +41,7 @@ def shorten(points, start, end, obstacles: list[Box]):
         j = last
         while j > i + 1:
             a, b = seg(i, j)
-            # the boxes the segment's bounding box overlaps: segment_hits_box's own first
-            # test, done here without a call for each of the others
-            lo_x, hi_x = min(a[0], b[0]), max(a[0], b[0])
-            lo_y, hi_y = min(a[1], b[1]), max(a[1], b[1])
-            if not any(segment_hits_box(a, b, box) for box in obstacles
-                       if box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y):
+            if _clear(a, b, obstacles, ignore):
                 break
             j -= 1
         kept.append(j)
@@ -53,6 +50,19 @@ def shorten(points, start, end, obstacles: list[Box]):
     out[0] = start(out[1])
     out[-1] = end(out[-2])
     return out
+
+
+def _clear(a: Point, b: Point, obstacles: list[tuple[str, Box]], ignore: tuple[str, ...]) -> bool:
+    """Whether the segment ab misses every obstacle not owned by a name in ``ignore``.
+    Only the boxes its bounding box overlaps are tested (segment_hits_box's own first
+    test, done here without a call for each of the others), the owner after that."""
+    lo_x, hi_x = (a[0], b[0]) if a[0] < b[0] else (b[0], a[0])
+    lo_y, hi_y = (a[1], b[1]) if a[1] < b[1] else (b[1], a[1])
+    for owner, box in obstacles:
+        if box[0] < hi_x and box[2] > lo_x and box[1] < hi_y and box[3] > lo_y and owner not in ignore \
+                and segment_hits_box(a, b, box):
+            return False
+    return True
 
 
 def route(r: Route, port_angle: float, split_angle: float, port: int | None = None) -> Edge:
@@ -67,7 +77,7 @@ def route(r: Route, port_angle: float, split_angle: float, port: int | None = No
 
     def end(q):
         return r.dst.boundary_toward(q, port_angle, half, min(split_angle, port_angle / 2))
-    return Edge(r.src.name, r.dst.name, shorten(r.via, start, end, r.obstacles))
+    return Edge(r.src.name, r.dst.name, shorten(r.via, start, end, r.obstacles, (r.src.name, r.dst.name)))
 
 
 def operand_ports(routes: list[Route], natural: list[Edge | None]) -> list[int]:

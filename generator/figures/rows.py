@@ -73,26 +73,48 @@ def _sweep(y, col_idx, col_seps, node_flags, index, links) -> None:
     for a, b in links:
         nbrs[index[a]].append(index[b])
         nbrs[index[b]].append(index[a])
-    cols = []
+    cols = []  # per column: its items, and each item's (index, neighbours, denominator, weight, offset)
     for c, idx in enumerate(col_idx):
         if idx:
-            weights = [1.0 if node_flags[i] else DUMMY_WEIGHT for i in idx]
-            cols.append((idx, [(i, nbrs[i], len(nbrs[i]) + SELF_WEIGHT) for i in idx], weights,
-                         _offsets(col_seps[c])))
+            offs = _offsets(col_seps[c])
+            cols.append((idx, [(i, nbrs[i], len(nbrs[i]) + SELF_WEIGHT, 1.0 if node_flags[i] else DUMMY_WEIGHT, o)
+                               for i, o in zip(idx, offs)]))
     backward = cols[::-1]
+    self_weight = SELF_WEIGHT
     for it in range(SWEEPS):
-        for idx, pulls, weights, offs in (cols if it % 2 == 0 else backward):
-            targets = []
-            for i, ns, denom in pulls:
+        for idx, items in (cols if it % 2 == 0 else backward):
+            if len(idx) == 1:
+                i, ns, denom, _, _ = items[0]
+                y[i] = _target(y, i, ns, denom)
+                continue
+            # _pooled, inlined (the sweeps' inner loop): each item's target, less its
+            # offset, joins the blocks; a block below one it does not clear merges with it
+            blocks: list[tuple[float, float, int]] = []  # value, weight, count
+            for i, ns, denom, w, o in items:
                 if ns:
                     pull = 0  # added left to right, as floats.left_sum (the same bits on every Python)
                     for n in ns:
                         pull += y[n]
-                    targets.append((pull + SELF_WEIGHT * y[i]) / denom)
+                    v = (pull + self_weight * y[i]) / denom - o
                 else:
-                    targets.append(y[i])
-            if len(idx) == 1:
-                y[idx[0]] = targets[0]
-                continue
-            for i, v in zip(idx, _pooled(targets, weights, offs)):
-                y[i] = v
+                    v = y[i] - o
+                n = 1
+                while blocks and blocks[-1][0] > v:  # merge with the block before: its mean, weighted
+                    v1, w1, n1 = blocks.pop()
+                    v, w, n = (v1 * w1 + v * w) / (w1 + w), w1 + w, n + n1
+                blocks.append((v, w, n))
+            k = 0
+            for v, _, n in blocks:
+                for i, _, _, _, o in items[k:k + n]:
+                    y[i] = v + o
+                k += n
+
+
+def _target(y, i, ns, denom) -> float:
+    """Where item i's neighbours (and, a little, its own height) pull it."""
+    if not ns:
+        return y[i]
+    pull = 0  # added left to right, as floats.left_sum (the same bits on every Python)
+    for n in ns:
+        pull += y[n]
+    return (pull + SELF_WEIGHT * y[i]) / denom

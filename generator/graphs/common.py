@@ -10,9 +10,10 @@ import networkx as nx
 
 from .. import rules
 from ..draws import Rng
-from ..engine import Solution, backward, check_graph, forward, solve, topological_order
+from ..engine import Solution, solve
 from ..errors import GenerationError
 from ..options import Options
+from .draft import Draft, copy_graph, to_graph
 
 # Node roles. The answer tables list value/gradient cells of the named roles;
 # intermediates are the unnamed op nodes that the worked solution still prints.
@@ -20,27 +21,29 @@ ROLES = ("input", "param", "hidden", "intermediate", "output", "loss")
 
 
 class GraphBuilder:
-    """Adds nodes in topological order; keeps args (operand order) and edges in step."""
+    """Adds nodes in topological order (operands first); keeps args (operand order).
+    Makes node dicts as networkx's add_node(name, **attrs) would, keys in that order."""
 
     def __init__(self) -> None:
-        self.g = nx.DiGraph()
+        self.nodes: dict[str, dict] = {}
 
     def leaf(self, name: str, op: str, value: float, role: str) -> str:
-        self.g.add_node(name, op=op, args=[], value=float(value), role=role)
+        self.nodes[name] = {"op": op, "args": [], "value": float(value), "role": role}
         return name
 
     def node(self, name: str, op: str, args: list[str], role: str, **attrs) -> str:
-        self.g.add_node(name, op=op, args=list(args), role=role, **attrs)
-        for a in args:
-            self.g.add_edge(a, name)
+        self.nodes[name] = {"op": op, "args": list(args), "role": role, **attrs}
         return name
 
-    def output(self, pre: str, target: float) -> nx.DiGraph:
+    def graph(self) -> nx.DiGraph:
+        """The DiGraph of the nodes added so far (its node dicts are the builder's)."""
+        return to_graph(self.nodes)
+
+    def output(self, pre: str, target: float) -> Draft:
         """Sigmoid output Yhat and BCE loss L, as in Question 3."""
         self.node("Yhat", "sigmoid", [pre], "output")
         self.node("L", "bce", ["Yhat"], "loss", target=float(target))
-        check_graph(self.g)
-        return self.g
+        return Draft(self.nodes)
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,8 @@ class Family:
     """A topology family: how to draw one graph and which rules its draws must meet."""
 
     name: str
-    build: Callable[[Rng, Options], nx.DiGraph]  # a structure with values drawn
-    draw_values: Callable[[nx.DiGraph, Rng, Options], None]  # redraw leaves and Y
+    build: Callable[[Rng, Options], Draft]  # a structure with values drawn
+    draw_values: Callable[[Draft, Rng, Options], None]  # redraw leaves and Y
     answer_labels: Callable[[nx.DiGraph], list[str]]
     rules: tuple[Callable, ...]
 
@@ -76,32 +79,31 @@ def sample(family: Family, rng: Rng, options: Options) -> Variant:
     structural_rules, other_rules = rules.split_structural(family.rules)
     # Most draws fail a rule that the forward values decide: run backward only after those.
     value_rules, gradient_rules = rules.split_at_gradients(other_rules)
-    g = None
+    d = None
     for attempt in range(1, options.max_attempts + 1):
         if attempt % VALUE_DRAWS_PER_STRUCTURE == 1:
-            g = family.build(rng, options)
-            order = topological_order(g)  # new values keep the structure, so its order
-            structure_broken = rules.first_broken(g, structural_rules, options)
+            d = family.build(rng, options)
+            structure_broken = rules.first_broken(d, structural_rules, options)
         else:
-            family.draw_values(g, rng, options)
+            family.draw_values(d, rng, options)
         if structure_broken is not None:
             failures[structure_broken] += 1
             continue
         try:
-            forward(g, order)
+            d.forward()
         except (ZeroDivisionError, ValueError, OverflowError):
             failures["solvable"] += 1  # a zero divisor or a saturated log: redraw
             continue
-        broken = rules.first_broken(g, value_rules, options)
+        broken = rules.first_broken(d, value_rules, options)
         if broken is None:
             try:
-                sol = backward(g, order)
+                sol = d.backward()
             except (ZeroDivisionError, ValueError, OverflowError):
                 failures["solvable"] += 1
                 continue
-            broken = rules.first_broken(g, gradient_rules, options)
+            broken = rules.first_broken(d, gradient_rules, options)
             if broken is None:
-                return Variant(family.name, g, sol, attempt)
+                return Variant(family.name, d.graph(), sol, attempt)
         failures[broken] += 1
     worst, count = failures.most_common(1)[0]
     raise GenerationError(
@@ -113,10 +115,10 @@ def with_output(g: nx.DiGraph, activation: str, loss: str, target: float) -> tup
     """A copy of a graph with another output activation and loss (the extra credit)."""
     # A copy with its own attribute dicts (each node's op, value and grad change); the
     # operand lists are shared, never changed. Much cheaper than a deep copy.
-    h = g.copy()
-    h.nodes["Yhat"]["op"] = activation
-    h.nodes["L"]["op"] = loss
-    h.nodes["L"]["target"] = float(target)
+    h = copy_graph(g)
+    h._node["Yhat"]["op"] = activation
+    h._node["L"]["op"] = loss
+    h._node["L"]["target"] = float(target)
     return h, solve(h)
 
 
@@ -152,13 +154,16 @@ def _grids(o: Options) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return grid, tuple(v for v in grid if v != 0)
 
 
-def draw_leaf_values(g: nx.DiGraph, rng: Rng, o: Options, zero_bias_ok: bool) -> None:
+def draw_leaf_values(d: Draft, rng: Rng, o: Options, zero_bias_ok: bool) -> None:
     """Inputs and parameters from the grid (never 0, except biases where allowed), Y in {0, 1}."""
-    grid, nonzero = _grids(o)
-    for name, a in g._node.items():  # the node dicts themselves (see rules.py)
-        if a["op"] in ("input", "param"):
-            a["value"] = pick(rng, grid if zero_bias_ok and name.startswith("B") else nonzero)
-    g.nodes["L"]["target"] = float(rng.integers(2))
+    if d.leaf_draws is None:  # each leaf's choices, found once per structure
+        grid, nonzero = _grids(o)
+        d.leaf_draws = [(a, grid if zero_bias_ok and name.startswith("B") else nonzero)
+                        for name, a in d.nodes.items() if a["op"] in ("input", "param")]
+    integers = rng.integers
+    for a, choices in d.leaf_draws:
+        a["value"] = choices[integers(len(choices))]  # pick(rng, choices), inlined
+    d.nodes["L"]["target"] = float(integers(2))
 
 
 def pick(rng: Rng, choices):

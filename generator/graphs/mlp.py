@@ -15,10 +15,15 @@ from .. import rules
 from ..draws import Rng
 from ..options import Options
 from .common import Family, GraphBuilder, draw_leaf_values, pick
+from .draft import Draft
 
 
 def construct(shape: list[int], values: dict[str, float], alpha: float, target: float) -> nx.DiGraph:
     """shape = [inputs, hidden..., 1]; values holds X*, W*[i], B* by node name."""
+    return draft(shape, values, alpha, target).graph()
+
+
+def draft(shape: list[int], values: dict[str, float], alpha: float, target: float) -> Draft:
     b = GraphBuilder()
     prev = [b.leaf(f"X{i}", "input", values[f"X{i}"], "input") for i in range(1, shape[0] + 1)]
     unit = 0
@@ -40,18 +45,18 @@ def construct(shape: list[int], values: dict[str, float], alpha: float, target: 
     return b.output(prev[0], target)
 
 
-def build(rng: Rng, o: Options) -> nx.DiGraph:
+def build(rng: Rng, o: Options) -> Draft:
     shape = [pick(rng, o.mlp_inputs)]
     for _ in range(pick(rng, o.mlp_layers)):
         shape.append(pick(rng, o.mlp_hidden))
     shape.append(1)
-    g = construct(shape, collections.defaultdict(float), o.leaky_alpha, 0.0)
-    draw_values(g, rng, o)
-    return g
+    d = draft(shape, collections.defaultdict(float), o.leaky_alpha, 0.0)
+    draw_values(d, rng, o)
+    return d
 
 
-def draw_values(g: nx.DiGraph, rng: Rng, o: Options) -> None:
-    draw_leaf_values(g, rng, o, zero_bias_ok=True)  # the seed has B1 = 0
+def draw_values(d: Draft, rng: Rng, o: Options) -> None:
+    draw_leaf_values(d, rng, o, zero_bias_ok=True)  # the seed has B1 = 0
 
 
 def units(g: nx.DiGraph) -> list[int]:
