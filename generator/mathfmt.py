@@ -14,6 +14,7 @@ import networkx as nx
 from .engine import Step
 from .floats import left_sum
 from .numfmt import exact, math_num, rounded
+from .typst_text import string_literal
 
 _NAME = re.compile(r"^([A-Z])(\d+)(?:\[(\d+)\])?$")
 OP_SYMBOL = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "min": "min", "max": "max",
@@ -50,13 +51,15 @@ def short(x: float, decimals: int) -> str:
     return exact(x) if abs(x * 1000 - round(x * 1000)) < 1e-9 else rounded(x, decimals)
 
 
+@functools.lru_cache(maxsize=4096)  # a value recurs in the key: its own line, its consumers', the notes
 def plain(x: float, decimals: int) -> str:
     return math_num(short(x, decimals))
 
 
+@functools.lru_cache(maxsize=4096)
 def num(x: float, decimals: int) -> str:
     """A number for math: parenthesised when negative so products read clearly."""
-    text = math_num(short(x, decimals))
+    text = plain(x, decimals)
     return f"({text})" if text.startswith("−") else text
 
 
@@ -93,7 +96,7 @@ def _render(op: str, args: list[str], plain: list[str], attrs: dict) -> str:
 
 def expression(g: nx.DiGraph, name: str) -> str:
     """The node's definition in terms of its operands, e.g. "W_1 dot u_1"."""
-    a = g.nodes[name]
+    a = g._node[name]  # networkx's own dict of the attribute dicts: much faster than g.nodes[...]
     syms = [symbol(x) for x in a["args"]]
     if a["op"] == "bce":
         return f"-Y log {syms[0]} - (1 - Y) log(1 - {syms[0]})"
@@ -104,15 +107,16 @@ def expression(g: nx.DiGraph, name: str) -> str:
 
 def expression_with_values(g: nx.DiGraph, name: str, decimals: int) -> str:
     """The same definition with the operands' values in place of their symbols."""
-    a = g.nodes[name]
-    vals = [g.nodes[x]["value"] for x in a["args"]]
+    data = g._node
+    a = data[name]
+    vals = [data[x]["value"] for x in a["args"]]
     return _render(a["op"], [num(v, decimals) for v in vals],
                    [plain(v, decimals) for v in vals], a)
 
 
 def local_formula(g: nx.DiGraph, step: Step) -> str:
     """The symbolic local derivative d consumer / d node for one step."""
-    c = g.nodes[step.consumer]
+    c = g._node[step.consumer]
     op, args = c["op"], c["args"]
     syms = [symbol(x) for x in args]
     if op == "add":
@@ -166,7 +170,7 @@ def cell_header(label: str, is_vector: bool) -> str:
 def cells(answers: dict, decimals: int) -> list[Cell]:
     out = []
     for label, v in answers.items():
-        if isinstance(v, list):
+        if isinstance(v, (list, tuple)):
             value = "[" + ", ".join(math_num(rounded(x, decimals)) for x in v) + "]"
             out.append(Cell(label, cell_header(label, True), value, 1.0 + 1.25 * len(v)))
         else:
@@ -176,8 +180,12 @@ def cells(answers: dict, decimals: int) -> list[Cell]:
 
 def table_chunks(p, decimals: int) -> list[list[Cell]]:
     """The answer table split into rows that fit the page width."""
+    return _fitted_rows(cells(p.answers, decimals))
+
+
+def _fitted_rows(table: list[Cell]) -> list[list[Cell]]:
     chunks, width = [[]], 0.0
-    for c in cells(p.answers, decimals):
+    for c in table:
         w = c.column_width
         if chunks[-1] and width + w > TABLE_WIDTH_CM:
             chunks.append([])
@@ -193,6 +201,30 @@ def table_chunks(p, decimals: int) -> list[list[Cell]]:
         if all(left_sum(c.column_width for c in row) <= TABLE_WIDTH_CM for row in even):
             chunks = even
     return chunks
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of the answer table (a Typst table of its own), as Typst text."""
+    columns: str  # the column widths: "1.85cm, 3.95cm, "
+    headers: str  # "[$hat(Y)$], [$nabla bold(W)_3$], "
+    values: str   # the key's cells: "[#text(9.5pt, "0.9002")], ..."
+    blanks: str   # the question's cells, writing space: "[#box(width: 1.4cm, height: 1.5em)], ..."
+
+
+def answer_table(p, decimals: int) -> tuple[TableRow, ...]:
+    """The answer table's rows (table_chunks) as Typst text, for the question and the key."""
+    frozen = tuple((label, tuple(v) if isinstance(v, list) else v) for label, v in p.answers.items())
+    return _answer_table(frozen, decimals)
+
+
+@functools.lru_cache(maxsize=64)  # keyed by the answers: the key shows the question's table again
+def _answer_table(answers: tuple, decimals: int) -> tuple[TableRow, ...]:
+    return tuple(TableRow("".join(f"{c.column_width:.2f}cm, " for c in row),
+                          "".join(f"[${c.header}$], " for c in row),
+                          "".join(f"[#text(9.5pt, {string_literal(c.value)})], " for c in row),
+                          "".join(f"[#box(width: {c.width}cm, height: 1.5em)], " for c in row))
+                 for row in _fitted_rows(cells(dict(answers), decimals)))
 
 
 def parameter_values(g: nx.DiGraph) -> list[tuple[str, str]]:

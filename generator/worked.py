@@ -3,17 +3,19 @@ engine's record, as Typst math. Long sums wrap two terms to a row so that every 
 fits half the page width (the solution is set in two columns)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import networkx as nx
 
-from .engine import Solution, Step
+from .engine import LEAF_OPS, Solution, Step
 from .mathfmt import expression, expression_with_values, local_formula, num, plain, symbol
 
 TERMS_PER_ROW = 2
 FORWARD_ROW_CHARS = 38
 
 
+@functools.lru_cache(maxsize=1024)  # a few hundred formulas (symbols of a graph family)
 def _group(formula: str) -> str:
     """Parenthesise a local derivative unless it is one plain token (negatives too)."""
     simple = formula.replace("_", "").replace("(", "").replace(")", "").replace(",", "")
@@ -23,13 +25,14 @@ def _group(formula: str) -> str:
 def _note(g: nx.DiGraph, step: Step, decimals: int) -> str | None:
     """Why a gate's local derivative is what it is: which operand min/max picked, which
     side of 0 a (leaky) ReLU's input is on."""
-    c = g.nodes[step.consumer]
+    data = g._node
+    c = data[step.consumer]
     if c["op"] in ("min", "max"):
-        vals = [g.nodes[a]["value"] for a in c["args"]]
+        vals = [data[a]["value"] for a in c["args"]]
         picked = c["args"][vals.index(c["value"])]
         return f"\"{c['op']} picks\" {symbol(picked)}"
     if c["op"] in ("leaky_relu", "relu"):
-        x = g.nodes[step.node]["value"]
+        x = data[step.node]["value"]
         side = ">= 0" if x >= 0 else "< 0"
         slope = "" if x >= 0 or c["op"] == "relu" else f", alpha = {plain(c['alpha'], decimals)}"
         return f"{symbol(step.node)} = {plain(x, decimals)} {side}{slope}"
@@ -74,9 +77,15 @@ class BackwardLine:
 
 
 def forward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[ForwardLine]:
+    data = g._node  # networkx's own dict of the attribute dicts: much faster than g.nodes[...]
     return [ForwardLine(symbol(n), expression(g, n), expression_with_values(g, n, decimals),
-                        plain(g.nodes[n]["value"], decimals))
-            for n in sol.order if g.nodes[n]["op"] not in ("input", "param")]
+                        plain(data[n]["value"], decimals))
+            for n in sol.order if data[n]["op"] not in LEAF_OPS]
+
+
+def forward_math(g: nx.DiGraph, sol: Solution, decimals: int) -> list[str]:
+    """The forward lines as the key prints them (Typst math, one per computed node)."""
+    return [line.math() for line in forward_lines(g, sol, decimals)]
 
 
 def backward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[BackwardLine]:
@@ -91,8 +100,13 @@ def backward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[Backward
             f"nabla {symbol(name)}",
             [f"nabla {symbol(s.consumer)} dot {_group(local_formula(g, s))}" for s in steps],
             [f"{num(s.upstream, decimals)} dot {num(s.local, decimals)}" for s in steps],
-            plain(g.nodes[name]["grad"], decimals), notes))
+            plain(g._node[name]["grad"], decimals), notes))
     return lines
+
+
+def backward_math(g: nx.DiGraph, sol: Solution, decimals: int) -> list[str]:
+    """The backward lines as the key prints them (Typst math, one per node but the loss)."""
+    return [line.math() for line in backward_lines(g, sol, decimals)]
 
 
 def legend(g: nx.DiGraph, family: str) -> str:
