@@ -118,16 +118,14 @@ def local_formula(g: nx.DiGraph, step: Step) -> str:
     """The symbolic local derivative d consumer / d node for one step."""
     c = g._node[step.consumer]
     op, args = c["op"], c["args"]
-    syms = [symbol(x) for x in args]
     if op == "add":
         return "1"
     if op == "sub":
         return "1" if step.position == 0 else "-1"
     if op == "mul":
-        others = [s for i, s in enumerate(syms) if i != step.position]
-        return " ".join(others)
+        return " ".join(symbol(x) for i, x in enumerate(args) if i != step.position)
     if op == "div":
-        return f"1 \\/ {syms[1]}" if step.position == 0 else f"-{syms[0]} \\/ {syms[1]}^2"
+        return f"1 \\/ {symbol(args[1])}" if step.position == 0 else f"-{symbol(args[0])} \\/ {symbol(args[1])}^2"
     if op in ("min", "max", "relu"):
         return "1" if step.local else "0"
     if op == "leaky_relu":
@@ -137,10 +135,10 @@ def local_formula(g: nx.DiGraph, step: Step) -> str:
     if op == "tanh":
         return f"1 - {symbol(step.consumer)}^2"
     if op == "bce":
-        y = syms[0]
+        y = symbol(args[0])
         return f"({y} - Y) / ({y}(1 - {y}))"
     if op == "mse":
-        return f"{syms[0]} - Y"
+        return f"{symbol(args[0])} - Y"
     return f"\"d{op}\""
 
 

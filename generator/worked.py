@@ -40,6 +40,8 @@ def _note(g: nx.DiGraph, step: Step, decimals: int) -> str | None:
 
 
 def _rows(terms: list[str]) -> list[str]:
+    if len(terms) <= TERMS_PER_ROW:  # most nodes feed one consumer
+        return [" + ".join(terms)]
     return [" + ".join(terms[i:i + TERMS_PER_ROW]) for i in range(0, len(terms), TERMS_PER_ROW)]
 
 
@@ -65,15 +67,21 @@ class BackwardLine:
     notes: list[str]
 
     def math(self) -> str:
-        rows = [f"{self.lhs} &= " + r if i == 0 else "&quad + " + r for i, r in enumerate(_rows(self.symbolic))]
+        """Rows: the symbolic terms, the numeric ones (each wrapped, continued rows start
+        "&quad + "), the value (on the last row when it fits), then the notes."""
         nums = _rows(self.numeric)
-        rows += ["&= " + r if i == 0 else "&quad + " + r for i, r in enumerate(nums)]
+        text = (f"{self.lhs} &= " + _CONTINUED.join(_rows(self.symbolic))
+                + " \\ &= " + _CONTINUED.join(nums))
         if len(self.numeric) > 1 or len(nums[-1]) > 24:
-            rows.append(f"&= {self.value}")
+            text += f" \\ &= {self.value}"
         else:
-            rows[-1] += f" = {self.value}"
-        rows += [f"& quad ({n})" for n in self.notes]
-        return " \\ ".join(rows)
+            text += f" = {self.value}"
+        for note in self.notes:
+            text += f" \\ & quad ({note})"
+        return text
+
+
+_CONTINUED = " \\ &quad + "  # a new row, continuing a sum
 
 
 def forward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[ForwardLine]:
@@ -94,13 +102,15 @@ def backward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[Backward
     for name in reversed(sol.order):
         if name == sol.loss:
             continue
-        steps = into.get(name, [])
-        notes = [n for n in (_note(g, s, decimals) for s in steps) if n]
-        lines.append(BackwardLine(
-            f"nabla {symbol(name)}",
-            [f"nabla {symbol(s.consumer)} dot {_group(local_formula(g, s))}" for s in steps],
-            [f"{num(s.upstream, decimals)} dot {num(s.local, decimals)}" for s in steps],
-            plain(g._node[name]["grad"], decimals), notes))
+        symbolic, numeric, notes = [], [], []
+        for s in into.get(name, ()):
+            symbolic.append(f"nabla {symbol(s.consumer)} dot {_group(local_formula(g, s))}")
+            numeric.append(f"{num(s.upstream, decimals)} dot {num(s.local, decimals)}")
+            note = _note(g, s, decimals)
+            if note:
+                notes.append(note)
+        lines.append(BackwardLine(f"nabla {symbol(name)}", symbolic, numeric,
+                                  plain(g._node[name]["grad"], decimals), notes))
     return lines
 
 
