@@ -218,34 +218,50 @@ def answer_table(p, decimals: int) -> tuple[TableRow, ...]:
 
 @functools.lru_cache(maxsize=64)  # keyed by the answers: the key shows the question's table again
 def _answer_table(answers: tuple, decimals: int) -> tuple[TableRow, ...]:
-    return tuple(TableRow("".join(f"{c.column_width:.2f}cm, " for c in row),
-                          "".join(f"[${c.header}$], " for c in row),
-                          "".join(f"[#text(9.5pt, {string_literal(c.value)})], " for c in row),
-                          "".join(f"[#box(width: {c.width}cm, height: 1.5em)], " for c in row))
-                 for row in _fitted_rows(cells(dict(answers), decimals)))
+    rows = []
+    for row in _fitted_rows(cells(dict(answers), decimals)):
+        columns, headers, values, blanks = [], [], [], []
+        for c in row:
+            column, blank = _sized(c.width)
+            columns.append(column)
+            headers.append(f"[${c.header}$], ")
+            values.append(f"[#text(9.5pt, {string_literal(c.value)})], ")
+            blanks.append(blank)
+        rows.append(TableRow("".join(columns), "".join(headers), "".join(values), "".join(blanks)))
+    return tuple(rows)
+
+
+@functools.lru_cache(maxsize=64)  # a handful of widths (scalar, vectors of 2, 3...)
+def _sized(width: float) -> tuple[str, str]:
+    """A cell's column width and its writing space, as Typst table text."""
+    return f"{width + CELL_PADDING_CM:.2f}cm, ", f"[#box(width: {width}cm, height: 1.5em)], "
 
 
 def parameter_values(g: nx.DiGraph) -> list[tuple[str, str]]:
     """(symbol, value) per parameter as the text lists them: mlp weights as vectors."""
+    data = g._node  # networkx's own dict of the attribute dicts: much faster than g.nodes[...]
+    entries: dict[str, list[str]] = {}  # W1 -> W1[1], W1[2], ... in node order
+    for name in data:
+        if "[" in name:
+            entries.setdefault(name.split("[")[0], []).append(name)
     out, seen = [], set()
-    for name in g.nodes:
-        if g.nodes[name]["op"] != "param":
+    for name, attrs in data.items():
+        if attrs["op"] != "param":
             continue
         base = name.split("[")[0]
         if base in seen:
             continue
         seen.add(base)
         if "[" in name:
-            parts = [n for n in g.nodes if n.startswith(base + "[")]
-            value = "[" + ", ".join(math_num(exact(g.nodes[n]["value"])) for n in parts) + "]"
+            value = "[" + ", ".join(math_num(exact(data[n]["value"])) for n in entries[base]) + "]"
             out.append((vector_symbol(base), value))
         else:
-            out.append((symbol(name), math_num(exact(g.nodes[name]["value"]))))
+            out.append((symbol(name), math_num(exact(attrs["value"]))))
     return out
 
 
 def input_values(g: nx.DiGraph) -> list[tuple[str, str]]:
-    return [(symbol(n), math_num(exact(g.nodes[n]["value"]))) for n in g.nodes if g.nodes[n]["op"] == "input"]
+    return [(symbol(n), math_num(exact(a["value"]))) for n, a in g._node.items() if a["op"] == "input"]
 
 
 def shape_text(g: nx.DiGraph) -> str:
@@ -262,15 +278,16 @@ def shape_text(g: nx.DiGraph) -> str:
 
 def has_ordered_ops(g: nx.DiGraph) -> bool:
     """Whether the graph has a node whose operand order matters (sub, div)."""
-    return any(op in ("sub", "div") for _, op in g.nodes(data="op"))
+    return any(a.get("op") in ("sub", "div") for a in g._node.values())
 
 
 def output_input(g: nx.DiGraph) -> str:
     """The output neuron's input written out: W_3 . [H_1, H_2] + B_3, or H_3 - H_5."""
-    pre = g.nodes["Yhat"]["args"][0]
-    a = g.nodes[pre]
+    data = g._node
+    pre = data["Yhat"]["args"][0]
+    a = data[pre]
     if a["op"] == "add" and all(x.startswith("P") for x in a["args"][:-1]):
         unit = pre[1:]
-        sources = [g.nodes[x]["args"][1] for x in a["args"][:-1]]
+        sources = [data[x]["args"][1] for x in a["args"][:-1]]
         return f"bold(W)_{unit} dot [{', '.join(symbol(x) for x in sources)}] + B_{unit}"
     return expression(g, pre) if a["op"] not in ("input", "param") else symbol(pre)
