@@ -18,8 +18,6 @@ standalone document (``--emit typ``), and both ways give byte-identical PDFs:
 """
 from __future__ import annotations
 
-import hashlib
-import re
 from collections import OrderedDict
 
 
@@ -27,44 +25,58 @@ class PartNames:
     """File names for parts: the same text keeps its name from one document to the next
     (so Typst sees the same file and reuses its layout), and names are recycled, least
     recently used first, because the compiler keeps every file it has seen: one name per
-    distinct part would grow a batch worker by megabytes a student."""
+    distinct part would grow a batch worker by megabytes a student.
+
+    A part is known by its bytes themselves, not a digest of them: a dict hashes bytes
+    several times faster than sha256 (and compares them on a hit), and at most
+    ``capacity`` parts are kept, some 0.4 MB (1.3 MB were every part the largest seen)."""
 
     def __init__(self, capacity: int = 256) -> None:
         self.capacity = capacity
-        self.names: OrderedDict[str, str] = OrderedDict()  # text digest -> name, oldest first
+        self.names: OrderedDict[bytes, str] = OrderedDict()  # part file's bytes -> name, oldest first
 
-    def name(self, digest: str, in_use: set[str]) -> str:
-        if digest in self.names:
-            self.names.move_to_end(digest)
-            return self.names[digest]
-        # the oldest name no part of this document uses, once all names are given out
-        old = next((d for d, n in self.names.items() if n not in in_use), None)
-        if len(self.names) < self.capacity or old is None:
+    def name(self, part: bytes, in_use: set[str]) -> str:
+        if part in self.names:
+            self.names.move_to_end(part)
+            return self.names[part]
+        # once all names are given out, the oldest name no part of this document uses
+        old = None
+        if len(self.names) >= self.capacity:
+            old = next((p for p, n in self.names.items() if n not in in_use), None)
+        if old is None:
             name = f"p/{len(self.names)}.typ"
         else:
             name = self.names.pop(old)
-        self.names[digest] = name
+        self.names[part] = name
         return name
 
 
 _NAMES = PartNames()
 
 
-# A marker is a whole line. Found by its text, then kept only at a line's start: the
-# regex engine skips ahead to a literal prefix, where a leading ^ would make it try
-# every position (4x slower on a 40 kB document).
-_MARKER = re.compile(r"// @(macros|body|part|tail)\n")
+MARKER_NAMES = ("macros", "body", "part", "tail")
+_LEAD = {str: "// @", bytes: b"// @"}
+_NEWLINE = {str: "\n", bytes: b"\n"}
+_NAME_OF = {str: {n: n for n in MARKER_NAMES}, bytes: {n.encode(): n for n in MARKER_NAMES}}
 
 
-def _pieces(source: str) -> list[str]:
-    """text, marker name, text, name, ..., text: re.split on the markers."""
+def _pieces(source: str | bytes) -> list:
+    """text, marker name, text, name, ..., text: re.split on the markers (a whole line
+    "// @name"), for a str or its UTF-8 bytes (the markers are ASCII, so both split alike).
+    Found with find(), which skips ahead much faster than a regex scan; names are str."""
+    lead, newline, names = _LEAD[type(source)], _NEWLINE[type(source)], _NAME_OF[type(source)]
     pieces, start = [], 0
-    for m in _MARKER.finditer(source):
-        at = m.start()
-        if at and source[at - 1] != "\n":
-            continue  # mid-line: text, not a marker
-        pieces += [source[start:at], m.group(1)]
-        start = m.end()
+    at = source.find(lead)
+    while at != -1:
+        if at == 0 or source[at - 1:at] == newline:
+            end = source.find(newline, at)
+            name = names.get(source[at + 4:end]) if end != -1 else None
+            if name:
+                pieces += [source[start:at], name]
+                start = end + 1
+                at = source.find(lead, start)
+                continue
+        at = source.find(lead, at + 1)  # mid-line or another name: text, not a marker
     pieces.append(source[start:])
     return pieces
 
@@ -72,7 +84,11 @@ def _pieces(source: str) -> list[str]:
 def split(source: str) -> tuple[str, str, list[str], str] | None:
     """(preamble, macros, parts, tail), or None for a source without the markers. A
     marker is a whole line; macros, body and tail come once each, in that order."""
-    pieces = _pieces(source)  # text, name, text, name, ...
+    return _split(_pieces(source))
+
+
+def _split(pieces: list) -> tuple | None:
+    """split() of _pieces' output, for a str or bytes source."""
     names = pieces[1::2]
     if not names:
         return None
@@ -81,27 +97,56 @@ def split(source: str) -> tuple[str, str, list[str], str] | None:
         raise ValueError(f"document markers out of order: {names}")
     texts = pieces[0::2]
     preamble, macros, tail = texts[0], texts[1], texts[-1]
-    parts = [p.strip("\n") for p in texts[2:-1]]
-    return preamble, macros, [p for p in parts if p.strip()], tail
+    parts = [p.strip(_NEWLINE[type(p)]) for p in texts[2:-1]]
+    return preamble, macros, [p for p in parts if not _blank(p)], tail
+
+
+# str.isspace() of the ASCII characters bytes.strip() keeps: a byte past the whitespace
+# that is none of these (nor non-ASCII) is a character str.strip() keeps too.
+_STR_ONLY_SPACE = b"\x1c\x1d\x1e\x1f"
+
+
+def _blank(part: str | bytes) -> bool:
+    """Whether ``part`` is whitespace only, as str.strip() sees it (for bytes, decoded)."""
+    if isinstance(part, str):
+        return not part.strip()
+    rest = part.lstrip()
+    if not rest:
+        return True
+    if rest[0] < 0x80 and rest[0] not in _STR_ONLY_SPACE:
+        return False
+    return not part.decode("utf-8").strip()  # Unicode whitespace (rare): ask str
+
+
+_IMPORT_MACROS = b'#import "/m.typ": *\n'
 
 
 def files(source: str) -> dict[str, bytes] | None:
     """The files Typst compiles (main.typ first), or None when the source has no parts."""
-    pieces = split(source)
+    # Split the UTF-8 bytes, not the text: one encoding for the whole document, and
+    # bytes.find() is fast on any text (str.find() is slow on non-Latin-1 strings).
+    try:
+        encoded = source.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: as before, no parts or a marker error come first
+        if split(source) is None:
+            return None
+        raise
+    pieces = _split(_pieces(encoded))
     if pieces is None:
         return None
     preamble, macros, parts, tail = pieces
     out: dict[str, bytes] = {}
+    in_use: set[str] = set()  # the names given out for this document (out's keys)
     includes = []
     for part in parts:
-        data = ('#import "/m.typ": *\n' + part + "\n").encode("utf-8")
-        name = _NAMES.name(hashlib.sha256(data).hexdigest(), set(out))
+        data = _IMPORT_MACROS + part + b"\n"
+        name = _NAMES.name(data, in_use)
         out[name] = data
+        in_use.add(name)
         includes.append(f'#include "/{name}"')
     # The list of parts lives in b.typ, so that main.typ has the same shape for every
     # document and its set rules keep their source numbers. Blank lines between the
     # parts: the paragraph breaks the standalone source has there.
     body = "\n\n".join(includes) + "\n"
-    main = preamble + '#include "/b.typ"\n\n' + tail
-    return {"main.typ": main.encode("utf-8"), "m.typ": macros.encode("utf-8"),
-            "b.typ": body.encode("utf-8"), **out}
+    main = preamble + b'#include "/b.typ"\n\n' + tail
+    return {"main.typ": main, "m.typ": macros, "b.typ": body.encode("utf-8"), **out}

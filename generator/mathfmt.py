@@ -14,6 +14,7 @@ import networkx as nx
 from .engine import Step
 from .floats import left_sum
 from .numfmt import exact, math_num, rounded
+from .typst_text import string_literal
 
 _NAME = re.compile(r"^([A-Z])(\d+)(?:\[(\d+)\])?$")
 OP_SYMBOL = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "min": "min", "max": "max",
@@ -50,13 +51,15 @@ def short(x: float, decimals: int) -> str:
     return exact(x) if abs(x * 1000 - round(x * 1000)) < 1e-9 else rounded(x, decimals)
 
 
+@functools.lru_cache(maxsize=4096)  # a value recurs in the key: its own line, its consumers', the notes
 def plain(x: float, decimals: int) -> str:
     return math_num(short(x, decimals))
 
 
+@functools.lru_cache(maxsize=4096)
 def num(x: float, decimals: int) -> str:
     """A number for math: parenthesised when negative so products read clearly."""
-    text = math_num(short(x, decimals))
+    text = plain(x, decimals)
     return f"({text})" if text.startswith("−") else text
 
 
@@ -93,7 +96,7 @@ def _render(op: str, args: list[str], plain: list[str], attrs: dict) -> str:
 
 def expression(g: nx.DiGraph, name: str) -> str:
     """The node's definition in terms of its operands, e.g. "W_1 dot u_1"."""
-    a = g.nodes[name]
+    a = g._node[name]  # networkx's own dict of the attribute dicts: much faster than g.nodes[...]
     syms = [symbol(x) for x in a["args"]]
     if a["op"] == "bce":
         return f"-Y log {syms[0]} - (1 - Y) log(1 - {syms[0]})"
@@ -104,26 +107,25 @@ def expression(g: nx.DiGraph, name: str) -> str:
 
 def expression_with_values(g: nx.DiGraph, name: str, decimals: int) -> str:
     """The same definition with the operands' values in place of their symbols."""
-    a = g.nodes[name]
-    vals = [g.nodes[x]["value"] for x in a["args"]]
+    data = g._node
+    a = data[name]
+    vals = [data[x]["value"] for x in a["args"]]
     return _render(a["op"], [num(v, decimals) for v in vals],
                    [plain(v, decimals) for v in vals], a)
 
 
 def local_formula(g: nx.DiGraph, step: Step) -> str:
     """The symbolic local derivative d consumer / d node for one step."""
-    c = g.nodes[step.consumer]
+    c = g._node[step.consumer]
     op, args = c["op"], c["args"]
-    syms = [symbol(x) for x in args]
     if op == "add":
         return "1"
     if op == "sub":
         return "1" if step.position == 0 else "-1"
     if op == "mul":
-        others = [s for i, s in enumerate(syms) if i != step.position]
-        return " ".join(others)
+        return " ".join(symbol(x) for i, x in enumerate(args) if i != step.position)
     if op == "div":
-        return f"1 \\/ {syms[1]}" if step.position == 0 else f"-{syms[0]} \\/ {syms[1]}^2"
+        return f"1 \\/ {symbol(args[1])}" if step.position == 0 else f"-{symbol(args[0])} \\/ {symbol(args[1])}^2"
     if op in ("min", "max", "relu"):
         return "1" if step.local else "0"
     if op == "leaky_relu":
@@ -133,10 +135,10 @@ def local_formula(g: nx.DiGraph, step: Step) -> str:
     if op == "tanh":
         return f"1 - {symbol(step.consumer)}^2"
     if op == "bce":
-        y = syms[0]
+        y = symbol(args[0])
         return f"({y} - Y) / ({y}(1 - {y}))"
     if op == "mse":
-        return f"{syms[0]} - Y"
+        return f"{symbol(args[0])} - Y"
     return f"\"d{op}\""
 
 
@@ -166,7 +168,7 @@ def cell_header(label: str, is_vector: bool) -> str:
 def cells(answers: dict, decimals: int) -> list[Cell]:
     out = []
     for label, v in answers.items():
-        if isinstance(v, list):
+        if isinstance(v, (list, tuple)):
             value = "[" + ", ".join(math_num(rounded(x, decimals)) for x in v) + "]"
             out.append(Cell(label, cell_header(label, True), value, 1.0 + 1.25 * len(v)))
         else:
@@ -176,8 +178,12 @@ def cells(answers: dict, decimals: int) -> list[Cell]:
 
 def table_chunks(p, decimals: int) -> list[list[Cell]]:
     """The answer table split into rows that fit the page width."""
+    return _fitted_rows(cells(p.answers, decimals))
+
+
+def _fitted_rows(table: list[Cell]) -> list[list[Cell]]:
     chunks, width = [[]], 0.0
-    for c in cells(p.answers, decimals):
+    for c in table:
         w = c.column_width
         if chunks[-1] and width + w > TABLE_WIDTH_CM:
             chunks.append([])
@@ -195,27 +201,67 @@ def table_chunks(p, decimals: int) -> list[list[Cell]]:
     return chunks
 
 
+@dataclass(frozen=True)
+class TableRow:
+    """One row of the answer table (a Typst table of its own), as Typst text."""
+    columns: str  # the column widths: "1.85cm, 3.95cm, "
+    headers: str  # "[$hat(Y)$], [$nabla bold(W)_3$], "
+    values: str   # the key's cells: "[#text(9.5pt, "0.9002")], ..."
+    blanks: str   # the question's cells, writing space: "[#box(width: 1.4cm, height: 1.5em)], ..."
+
+
+def answer_table(p, decimals: int) -> tuple[TableRow, ...]:
+    """The answer table's rows (table_chunks) as Typst text, for the question and the key."""
+    frozen = tuple((label, tuple(v) if isinstance(v, list) else v) for label, v in p.answers.items())
+    return _answer_table(frozen, decimals)
+
+
+@functools.lru_cache(maxsize=64)  # keyed by the answers: the key shows the question's table again
+def _answer_table(answers: tuple, decimals: int) -> tuple[TableRow, ...]:
+    rows = []
+    for row in _fitted_rows(cells(dict(answers), decimals)):
+        columns, headers, values, blanks = [], [], [], []
+        for c in row:
+            column, blank = _sized(c.width)
+            columns.append(column)
+            headers.append(f"[${c.header}$], ")
+            values.append(f"[#text(9.5pt, {string_literal(c.value)})], ")
+            blanks.append(blank)
+        rows.append(TableRow("".join(columns), "".join(headers), "".join(values), "".join(blanks)))
+    return tuple(rows)
+
+
+@functools.lru_cache(maxsize=64)  # a handful of widths (scalar, vectors of 2, 3...)
+def _sized(width: float) -> tuple[str, str]:
+    """A cell's column width and its writing space, as Typst table text."""
+    return f"{width + CELL_PADDING_CM:.2f}cm, ", f"[#box(width: {width}cm, height: 1.5em)], "
+
+
 def parameter_values(g: nx.DiGraph) -> list[tuple[str, str]]:
     """(symbol, value) per parameter as the text lists them: mlp weights as vectors."""
+    data = g._node  # networkx's own dict of the attribute dicts: much faster than g.nodes[...]
+    entries: dict[str, list[str]] = {}  # W1 -> W1[1], W1[2], ... in node order
+    for name in data:
+        if "[" in name:
+            entries.setdefault(name.split("[")[0], []).append(name)
     out, seen = [], set()
-    for name in g.nodes:
-        if g.nodes[name]["op"] != "param":
+    for name, attrs in data.items():
+        if attrs["op"] != "param":
             continue
         base = name.split("[")[0]
         if base in seen:
             continue
         seen.add(base)
         if "[" in name:
-            parts = [n for n in g.nodes if n.startswith(base + "[")]
-            value = "[" + ", ".join(math_num(exact(g.nodes[n]["value"])) for n in parts) + "]"
+            value = "[" + ", ".join(math_num(exact(data[n]["value"])) for n in entries[base]) + "]"
             out.append((vector_symbol(base), value))
         else:
-            out.append((symbol(name), math_num(exact(g.nodes[name]["value"]))))
+            out.append((symbol(name), math_num(exact(attrs["value"]))))
     return out
 
 
 def input_values(g: nx.DiGraph) -> list[tuple[str, str]]:
-    return [(symbol(n), math_num(exact(g.nodes[n]["value"]))) for n in g.nodes if g.nodes[n]["op"] == "input"]
+    return [(symbol(n), math_num(exact(a["value"]))) for n, a in g._node.items() if a["op"] == "input"]
 
 
 def shape_text(g: nx.DiGraph) -> str:
@@ -232,15 +278,16 @@ def shape_text(g: nx.DiGraph) -> str:
 
 def has_ordered_ops(g: nx.DiGraph) -> bool:
     """Whether the graph has a node whose operand order matters (sub, div)."""
-    return any(op in ("sub", "div") for _, op in g.nodes(data="op"))
+    return any(a.get("op") in ("sub", "div") for a in g._node.values())
 
 
 def output_input(g: nx.DiGraph) -> str:
     """The output neuron's input written out: W_3 . [H_1, H_2] + B_3, or H_3 - H_5."""
-    pre = g.nodes["Yhat"]["args"][0]
-    a = g.nodes[pre]
+    data = g._node
+    pre = data["Yhat"]["args"][0]
+    a = data[pre]
     if a["op"] == "add" and all(x.startswith("P") for x in a["args"][:-1]):
         unit = pre[1:]
-        sources = [g.nodes[x]["args"][1] for x in a["args"][:-1]]
+        sources = [data[x]["args"][1] for x in a["args"][:-1]]
         return f"bold(W)_{unit} dot [{', '.join(symbol(x) for x in sources)}] + B_{unit}"
     return expression(g, pre) if a["op"] not in ("input", "param") else symbol(pre)

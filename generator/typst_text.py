@@ -4,6 +4,7 @@ shows verbatim, and the embedded expression is closed with ``;`` so that whateve
 follows cannot extend it."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -42,4 +43,9 @@ def isolated(value: str) -> str:
 
 def text(value: str) -> str:
     """Free text for a markup context: shown exactly as written, never interpreted."""
-    return "#" + string_literal(isolated(str(value))) + ";"
+    return _text(str(value))
+
+
+@functools.lru_cache(maxsize=4096)  # bank sentences and headings recur from student to student
+def _text(value: str) -> str:
+    return "#" + string_literal(isolated(value)) + ";"

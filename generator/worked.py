@@ -3,17 +3,19 @@ engine's record, as Typst math. Long sums wrap two terms to a row so that every 
 fits half the page width (the solution is set in two columns)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import networkx as nx
 
-from .engine import Solution, Step
+from .engine import LEAF_OPS, Solution, Step
 from .mathfmt import expression, expression_with_values, local_formula, num, plain, symbol
 
 TERMS_PER_ROW = 2
 FORWARD_ROW_CHARS = 38
 
 
+@functools.lru_cache(maxsize=1024)  # a few hundred formulas (symbols of a graph family)
 def _group(formula: str) -> str:
     """Parenthesise a local derivative unless it is one plain token (negatives too)."""
     simple = formula.replace("_", "").replace("(", "").replace(")", "").replace(",", "")
@@ -23,13 +25,14 @@ def _group(formula: str) -> str:
 def _note(g: nx.DiGraph, step: Step, decimals: int) -> str | None:
     """Why a gate's local derivative is what it is: which operand min/max picked, which
     side of 0 a (leaky) ReLU's input is on."""
-    c = g.nodes[step.consumer]
+    data = g._node
+    c = data[step.consumer]
     if c["op"] in ("min", "max"):
-        vals = [g.nodes[a]["value"] for a in c["args"]]
+        vals = [data[a]["value"] for a in c["args"]]
         picked = c["args"][vals.index(c["value"])]
         return f"\"{c['op']} picks\" {symbol(picked)}"
     if c["op"] in ("leaky_relu", "relu"):
-        x = g.nodes[step.node]["value"]
+        x = data[step.node]["value"]
         side = ">= 0" if x >= 0 else "< 0"
         slope = "" if x >= 0 or c["op"] == "relu" else f", alpha = {plain(c['alpha'], decimals)}"
         return f"{symbol(step.node)} = {plain(x, decimals)} {side}{slope}"
@@ -37,6 +40,8 @@ def _note(g: nx.DiGraph, step: Step, decimals: int) -> str | None:
 
 
 def _rows(terms: list[str]) -> list[str]:
+    if len(terms) <= TERMS_PER_ROW:  # most nodes feed one consumer
+        return [" + ".join(terms)]
     return [" + ".join(terms[i:i + TERMS_PER_ROW]) for i in range(0, len(terms), TERMS_PER_ROW)]
 
 
@@ -62,21 +67,33 @@ class BackwardLine:
     notes: list[str]
 
     def math(self) -> str:
-        rows = [f"{self.lhs} &= " + r if i == 0 else "&quad + " + r for i, r in enumerate(_rows(self.symbolic))]
+        """Rows: the symbolic terms, the numeric ones (each wrapped, continued rows start
+        "&quad + "), the value (on the last row when it fits), then the notes."""
         nums = _rows(self.numeric)
-        rows += ["&= " + r if i == 0 else "&quad + " + r for i, r in enumerate(nums)]
+        text = (f"{self.lhs} &= " + _CONTINUED.join(_rows(self.symbolic))
+                + " \\ &= " + _CONTINUED.join(nums))
         if len(self.numeric) > 1 or len(nums[-1]) > 24:
-            rows.append(f"&= {self.value}")
+            text += f" \\ &= {self.value}"
         else:
-            rows[-1] += f" = {self.value}"
-        rows += [f"& quad ({n})" for n in self.notes]
-        return " \\ ".join(rows)
+            text += f" = {self.value}"
+        for note in self.notes:
+            text += f" \\ & quad ({note})"
+        return text
+
+
+_CONTINUED = " \\ &quad + "  # a new row, continuing a sum
 
 
 def forward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[ForwardLine]:
+    data = g._node  # networkx's own dict of the attribute dicts: much faster than g.nodes[...]
     return [ForwardLine(symbol(n), expression(g, n), expression_with_values(g, n, decimals),
-                        plain(g.nodes[n]["value"], decimals))
-            for n in sol.order if g.nodes[n]["op"] not in ("input", "param")]
+                        plain(data[n]["value"], decimals))
+            for n in sol.order if data[n]["op"] not in LEAF_OPS]
+
+
+def forward_math(g: nx.DiGraph, sol: Solution, decimals: int) -> list[str]:
+    """The forward lines as the key prints them (Typst math, one per computed node)."""
+    return [line.math() for line in forward_lines(g, sol, decimals)]
 
 
 def backward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[BackwardLine]:
@@ -85,14 +102,21 @@ def backward_lines(g: nx.DiGraph, sol: Solution, decimals: int) -> list[Backward
     for name in reversed(sol.order):
         if name == sol.loss:
             continue
-        steps = into.get(name, [])
-        notes = [n for n in (_note(g, s, decimals) for s in steps) if n]
-        lines.append(BackwardLine(
-            f"nabla {symbol(name)}",
-            [f"nabla {symbol(s.consumer)} dot {_group(local_formula(g, s))}" for s in steps],
-            [f"{num(s.upstream, decimals)} dot {num(s.local, decimals)}" for s in steps],
-            plain(g.nodes[name]["grad"], decimals), notes))
+        symbolic, numeric, notes = [], [], []
+        for s in into.get(name, ()):
+            symbolic.append(f"nabla {symbol(s.consumer)} dot {_group(local_formula(g, s))}")
+            numeric.append(f"{num(s.upstream, decimals)} dot {num(s.local, decimals)}")
+            note = _note(g, s, decimals)
+            if note:
+                notes.append(note)
+        lines.append(BackwardLine(f"nabla {symbol(name)}", symbolic, numeric,
+                                  plain(g._node[name]["grad"], decimals), notes))
     return lines
+
+
+def backward_math(g: nx.DiGraph, sol: Solution, decimals: int) -> list[str]:
+    """The backward lines as the key prints them (Typst math, one per node but the loss)."""
+    return [line.math() for line in backward_lines(g, sol, decimals)]
 
 
 def legend(g: nx.DiGraph, family: str) -> str:

@@ -79,6 +79,18 @@ def test_marker_search_agrees_with_a_line_anchored_split(fragments):
     assert chunks._pieces(source) == re.split(r"^// @(macros|body|part|tail)\n", source, flags=re.MULTILINE)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["// @part\n", "// @part", "\n", "x", " ", "é", "\u00a0", "\u2028", "\x1c", "\x85",
+                                 "\t", "李"]), max_size=30))
+def test_the_utf8_bytes_split_as_the_text_does(fragments):
+    """files() splits the encoded document: the same parts, blank ones (Unicode
+    whitespace too) dropped alike."""
+    source = "pre\n// @macros\nm\n// @body\n" + "".join(fragments) + "\n// @tail\nend"
+    as_text = [x.encode("utf-8") if isinstance(x, str) else [p.encode("utf-8") for p in x]
+               for x in chunks.split(source)]
+    assert list(chunks._split(chunks._pieces(source.encode("utf-8")))) == as_text
+
+
 def test_a_source_without_markers_compiles_as_one_file():
     assert chunks.files("Hello") is None
     assert compile_pdf("Hello").startswith(b"%PDF-")
