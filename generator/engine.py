@@ -197,6 +197,8 @@ class Program:
         """The backward pass over the values the last forward pass wrote (it reads the
         operand values that pass kept); records every step. Every op's local derivatives
         are floats, given float operands."""
+        if len(self._operand_values) != len(self._computed):  # no forward, or one cut short
+            raise RuntimeError("Program.backward needs a whole forward pass first")
         sol = Solution(order=self.order, loss=self.loss)
         steps = sol.steps
         for attrs in self.nodes.values():

@@ -1,5 +1,6 @@
-"""The nice-number and degeneracy rules. Each is a small named check on a solved
-graph: True means the draw is fine. The redraw loop reports the one that fails most."""
+"""The nice-number and degeneracy rules. Each is a small named check on a draw, a Draft
+(graphs/draft.py) whose values (and, for the gradient rules, grads) the passes have
+written: True means the draw is fine. The redraw loop reports the one that fails most."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

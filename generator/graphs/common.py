@@ -149,8 +149,9 @@ def vector_parts(g: nx.DiGraph, label: str) -> list[str]:
 
 @functools.lru_cache(maxsize=16)
 def _grids(o: Options) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """The value grid and its non-zero part (drawn from on every redraw)."""
-    grid = tuple(o.grid())
+    """The value grid and its non-zero part (drawn from on every redraw), as floats: the
+    passes take the drawn values as they are (an Options made in code may have int steps)."""
+    grid = tuple(float(v) for v in o.grid())
     return grid, tuple(v for v in grid if v != 0)
 
 

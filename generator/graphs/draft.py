@@ -25,7 +25,7 @@ class Draft:
         self.nodes = nodes
         self._order = order  # a topological order other than insertion order, if any
         self._program: Program | None = None
-        self._with: dict[tuple[str, ...], list[str]] = {}  # with_op / with_role answers
+        self._with: dict[tuple[str, ...], tuple[str, ...]] = {}  # with_op / with_role answers
         self._out_degrees: dict[str, int] | None = None
         self.leaf_draws = None  # what draw_leaf_values draws, once per structure (common.py)
 
@@ -34,19 +34,19 @@ class Draft:
         """A draft over a DiGraph's own node dicts (what the rules' tests check)."""
         return cls(g._node, topological_order(g))
 
-    def with_op(self, *ops: str) -> list[str]:
+    def with_op(self, *ops: str) -> tuple[str, ...]:
         """The nodes whose op is one of ``ops``, in insertion order."""
         found = self._with.get(ops)
         if found is None:
-            found = self._with[ops] = [n for n, a in self.nodes.items() if a["op"] in ops]
+            found = self._with[ops] = tuple(n for n, a in self.nodes.items() if a["op"] in ops)
         return found
 
-    def with_role(self, *roles: str) -> list[str]:
+    def with_role(self, *roles: str) -> tuple[str, ...]:
         """The nodes whose role is one of ``roles``, in insertion order."""
         key = ("role",) + roles  # apart from with_op's answers (no op is called "role")
         found = self._with.get(key)
         if found is None:
-            found = self._with[key] = [n for n, a in self.nodes.items() if a["role"] in roles]
+            found = self._with[key] = tuple(n for n, a in self.nodes.items() if a["role"] in roles)
         return found
 
     def out_degrees(self) -> dict[str, int]:
@@ -69,7 +69,8 @@ class Draft:
         if self._program is None:
             sinks = self.sinks()
             if len(sinks) != 1:
-                raise ValueError(f"graph must have exactly one loss node, found {sinks}")
+                # not a ValueError: the redraw loop takes those for an unsolvable draw
+                raise RuntimeError(f"graph builder bug: a graph must have exactly one loss node, found {sinks}")
             order = self._order if self._order is not None else list(self.nodes)
             self._program = Program(self.nodes, order, sinks[0])
         return self._program
