@@ -64,7 +64,8 @@ def _pieces(source: str | bytes) -> list:
     """text, marker name, text, name, ..., text: re.split on the markers (a whole line
     "// @name"), for a str or its UTF-8 bytes (the markers are ASCII, so both split alike).
     Found with find(), which skips ahead much faster than a regex scan; names are str."""
-    lead, newline, names = _LEAD[type(source)], _NEWLINE[type(source)], _NAME_OF[type(source)]
+    kind = str if isinstance(source, str) else bytes  # (a str subclass too)
+    lead, newline, names = _LEAD[kind], _NEWLINE[kind], _NAME_OF[kind]
     pieces, start = [], 0
     at = source.find(lead)
     while at != -1:

@@ -176,12 +176,8 @@ def cells(answers: dict, decimals: int) -> list[Cell]:
     return out
 
 
-def table_chunks(p, decimals: int) -> list[list[Cell]]:
-    """The answer table split into rows that fit the page width."""
-    return _fitted_rows(cells(p.answers, decimals))
-
-
 def _fitted_rows(table: list[Cell]) -> list[list[Cell]]:
+    """The answer table's cells split into rows that fit the page width."""
     chunks, width = [[]], 0.0
     for c in table:
         w = c.column_width
@@ -211,7 +207,8 @@ class TableRow:
 
 
 def answer_table(p, decimals: int) -> tuple[TableRow, ...]:
-    """The answer table's rows (table_chunks) as Typst text, for the question and the key."""
+    """The answer table's rows (its cells split by _fitted_rows to fit the page width) as
+    Typst text, for the question and the key."""
     frozen = tuple((label, tuple(v) if isinstance(v, list) else v) for label, v in p.answers.items())
     return _answer_table(frozen, decimals)
 
@@ -233,8 +230,11 @@ def _answer_table(answers: tuple, decimals: int) -> tuple[TableRow, ...]:
 
 @functools.lru_cache(maxsize=64)  # a handful of widths (scalar, vectors of 2, 3...)
 def _sized(width: float) -> tuple[str, str]:
-    """A cell's column width and its writing space, as Typst table text."""
-    return f"{width + CELL_PADDING_CM:.2f}cm, ", f"[#box(width: {width}cm, height: 1.5em)], "
+    """A cell's column width (Cell.column_width, two decimals) and its writing space
+    (Cell.width as a float prints), as Typst table text. Both depend on the width's
+    value alone, so widths that compare equal (1 and 1.0) may share a cache entry."""
+    width = float(width)
+    return f"{width + CELL_PADDING_CM:.2f}cm, ", f"[#box(width: {width!r}cm, height: 1.5em)], "
 
 
 def parameter_values(g: nx.DiGraph) -> list[tuple[str, str]]:

@@ -79,6 +79,15 @@ def test_marker_search_agrees_with_a_line_anchored_split(fragments):
     assert chunks._pieces(source) == re.split(r"^// @(macros|body|part|tail)\n", source, flags=re.MULTILINE)
 
 
+
+def test_a_str_subclass_splits_as_a_str():
+    class Source(str):
+        pass
+
+    source = "pre\n// @macros\nm\n// @body\nb\n// @tail\nend"
+    assert chunks._pieces(Source(source)) == chunks._pieces(source)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["// @part\n", "// @part", "\n", "x", " ", "é", "\u00a0", "\u2028", "\x1c", "\x85",
                                  "\t", "李"]), max_size=30))

@@ -1,6 +1,7 @@
 """Figures: geometry of the graph drawings over many variants, Typst compilation,
 label sizes against Typst's own measurements, determinism, and what the drawings show."""
 import json
+import random
 import re
 
 import pytest
@@ -8,7 +9,8 @@ import typst
 
 from generator.errors import PsetError
 from generator.figures import curves_plot, graph_figure, graph_layout, leaky_relu_plot, problems
-from generator.figures.geometry import Box, point_segment_distance, segment_hits_box
+from generator.figures import clarity
+from generator.figures.geometry import Box, point_segment_distance, polyline_distance, segment_hits_box
 from generator.figures.metrics import op_text
 from generator.graphs import FAMILIES
 from generator.graphs.common import sample
@@ -38,6 +40,42 @@ def layouts(graphs):
     """The layouts of every variant, as the statement (False) and the key (True) draw them."""
     return {(family, key): [graph_layout(g, family, name_intermediates=key) for g in graphs[family]]
             for family in ("mlp", "dag") for key in (False, True)}
+
+
+def name_is_clear(box, owner, shapes, margin):
+    """The plain definition clarity.Flat.name_is_clear shortcuts."""
+    own = next(s for s in shapes if s.name == owner).gap_to(box)
+    return all(s.gap_to(box) >= own + margin for s in shapes if s.name != owner)
+
+
+def tag_is_clear(center, owner, edges, margin):
+    """The plain definition clarity.Flat.tag_is_clear shortcuts."""
+    own = polyline_distance(center, next(e for e in edges if f"{e.src}->{e.dst}" == owner).points)
+    return all(polyline_distance(center, e.points) >= own + margin
+               for e in edges if f"{e.src}->{e.dst}" != owner)
+
+
+@pytest.mark.parametrize("key", [False, True])
+def test_flat_clarity_matches_the_plain_definitions(layouts, key):
+    rng = random.Random(7)
+    seen = set()
+    for family in ("mlp", "dag"):
+        for lay in layouts[(family, key)][:60]:
+            flat = clarity.Flat(lay)
+            for _ in range(40):
+                cx, cy = rng.uniform(-0.5, lay.width + 0.5), rng.uniform(-0.5, lay.height + 0.5)
+                margin = rng.choice([0.0, clarity.TAG_MARGIN, clarity.NAME_MARGIN, rng.uniform(0.0, 1.0)])
+                box = Box.around(cx, cy, rng.uniform(0.1, 1.5), rng.uniform(0.1, 0.6))
+                owner = rng.choice(lay.shapes).name
+                clear = flat.name_is_clear(box, owner, margin)
+                assert clear == name_is_clear(box, owner, lay.shapes, margin)
+                seen.add(("name", clear))
+                e = rng.choice(lay.edges)
+                owner = f"{e.src}->{e.dst}"
+                clear = flat.tag_is_clear((cx, cy), owner, margin)
+                assert clear == tag_is_clear((cx, cy), owner, lay.edges, margin)
+                seen.add(("tag", clear))
+    assert seen == {(kind, clear) for kind in ("name", "tag") for clear in (False, True)}
 
 
 @pytest.mark.parametrize("key", [False, True])

@@ -12,24 +12,13 @@ NAME_MARGIN = 0.25  # cm: other nodes at least this much farther than the own no
 TAG_MARGIN = 0.08   # cm: other edges at least this much farther than the own edge
 
 
-def name_is_clear(box: Box, owner: str, shapes: list[Shape], margin: float = NAME_MARGIN) -> bool:
-    own = next(s for s in shapes if s.name == owner).gap_to(box)
-    return all(s.gap_to(box) >= own + margin for s in shapes if s.name != owner)
-
-
-def tag_is_clear(center: tuple[float, float], owner: str, edges: list[Edge], margin: float = TAG_MARGIN) -> bool:
-    own = polyline_distance(center, _edge(owner, edges).points)
-    return all(polyline_distance(center, e.points) >= own + margin
-               for e in edges if f"{e.src}->{e.dst}" != owner)
-
-
 def _edge(owner: str, edges: list[Edge]) -> Edge:
     return next(e for e in edges if f"{e.src}->{e.dst}" == owner)
 
 
-# The same two tests on shapes and edges flattened once per layout, for callers that ask
-# about many labels (label placement tries many spots; ambiguities checks every label):
-# what is far enough by its bounding box alone needs no exact distance.
+# The two tests, on shapes and edges flattened once per layout (label placement tries many
+# spots; ambiguities checks every label): what is far enough by its bounding box alone
+# needs no exact distance. tests/test_figures.py checks them against the plain definitions.
 
 def flat_shapes(shapes: list[Shape]) -> list[tuple]:
     """Per node: name, box edges (x0, y0, x1, y1) and its outline: outline_gap's
@@ -91,7 +80,8 @@ class Flat:
         return self._edges
 
     def name_is_clear(self, box: Box, owner: str, margin: float) -> bool:
-        """name_is_clear, on the flattened shapes."""
+        """Whether the name label ``box`` of node ``owner`` is nearer its own node than any
+        other node by ``margin`` (on the flattened shapes)."""
         need = outline_gap(box, *self.shape_of[owner][5]) + margin
         far_enough = need + 1e-9
         x0, y0, x1, y1 = box
@@ -107,8 +97,9 @@ class Flat:
         return True
 
     def tag_is_clear(self, center: Point, owner: str, margin: float) -> bool:
-        """tag_is_clear, on the flattened edges; an edge whose bounding box is already far
-        enough needs no exact distance."""
+        """Whether the operand tag at ``center`` of edge ``owner`` ("src->dst") is nearer
+        its own edge than any other edge by ``margin`` (on the flattened edges); an edge
+        whose bounding box is already far enough needs no exact distance."""
         edges = self.edges
         px, py = center
         need = polyline_distance(center, self._edge_of[owner][5]) + margin

@@ -174,7 +174,7 @@ def figure_code(g: nx.DiGraph, family: str, show_input_values: bool = True,
     cached = _cached(g, family, show_input_values)
     if cached.code is None:
         cached.code = render_both(cached.layout)
-    return cached.code[name_intermediates]
+    return cached.code[bool(name_intermediates)]
 
 
 def _cached(g: nx.DiGraph, family: str, show_input_values: bool) -> _Cached:

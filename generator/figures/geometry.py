@@ -259,7 +259,7 @@ def problems(layout: Layout, edge_clearance: float = 0.0) -> list[str]:
     shape = {}
     for s in reversed(layout.shapes):  # the first of a name, as Layout.shape finds it
         shape[s.name] = s
-    lo_w, hi_w, hi_h = -1e-9, width + 1e-9, height + 1e-9
+    fig_lo, fig_hi_x, fig_hi_y = -1e-9, width + 1e-9, height + 1e-9  # the figure's bounds (fig_lo: x and y)
     for e in layout.edges:
         points = e.points
         for p, q in zip(points, points[1:]):
@@ -278,14 +278,13 @@ def problems(layout: Layout, edge_clearance: float = 0.0) -> list[str]:
                 if segment_hits_box(p, q, box):
                     found.append(f"edge {e.src}->{e.dst} crosses label {lab.text} of {lab.owner}")
             for x, y in (p, q):
-                if not (lo_w <= x <= hi_w and lo_w <= y <= hi_h):
+                if not (fig_lo <= x <= fig_hi_x and fig_lo <= y <= fig_hi_y):
                     found.append(f"edge {e.src}->{e.dst} leaves the figure")
         dst = shape[e.dst]
         (px, py), (tx, ty) = points[-2], points[-1]
         if dst.kind == "circle" and (px - tx) * (tx - dst.cx) + (py - ty) * (ty - dst.cy) <= 0:
             found.append(f"edge {e.src}->{e.dst} cuts through its target")
     return found
-
 
 
 def _what(layout: Layout, i: int) -> str:

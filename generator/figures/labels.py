@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from . import clarity
-from .geometry import Box, Edge, Label, Layout, Point, Shape, segment_hits_box
+from .geometry import Box, Edge, Label, Layout, Shape, segment_hits_box
 
 _new_tuple = tuple.__new__
 
@@ -97,14 +97,6 @@ class Scene:
                     return n
         return n
 
-    def name_is_clear(self, box: Box, owner: str, margin: float) -> bool:
-        """clarity.name_is_clear, on the flattened nodes."""
-        return self.flat.name_is_clear(box, owner, margin)
-
-    def tag_is_clear(self, center: Point, owner: str, margin: float) -> bool:
-        """clarity.tag_is_clear, on the flattened edges."""
-        return self.flat.tag_is_clear(center, owner, margin)
-
 
 def place_label(label: Label, spots, layout: Layout, pad: float, required: bool = True,
                 scene: Scene | None = None) -> float | None:
@@ -123,8 +115,8 @@ def place_label(label: Label, spots, layout: Layout, pad: float, required: bool 
         bound = math.inf if best is None else best[0]
         cost = scene.cost(box, pad, bound, skip)
         if cost < bound:
-            clear = (scene.tag_is_clear((cx, cy), label.owner, clarity.TAG_MARGIN + 0.03) if tag
-                     else scene.name_is_clear(box, label.owner, clarity.NAME_MARGIN + 0.05))
+            clear = (scene.flat.tag_is_clear((cx, cy), label.owner, clarity.TAG_MARGIN + 0.03) if tag
+                     else scene.flat.name_is_clear(box, label.owner, clarity.NAME_MARGIN + 0.05))
             cost += AMBIGUOUS * (not clear)
         if best is None or cost < best[0]:
             best = (cost, cx, cy)

@@ -1,5 +1,5 @@
-"""Layout -> Typst code, built-in shapes only. Every number goes through :func:`cm`
-(three decimals), so one layout always gives byte-identical code."""
+"""Layout -> Typst code, built-in shapes only. Every length is printed as :func:`cm`
+prints it (three decimals), so one layout always gives byte-identical code."""
 from __future__ import annotations
 
 import math
@@ -14,11 +14,9 @@ ARROW_HALF = 0.075
 
 
 def cm(x: float) -> str:
-    return f"{x + 0.0:.3f}cm"  # + 0.0 turns -0.0 into 0.0
-
-
-def pt(x: float) -> str:
-    return f"{x:.1f}pt"
+    # + 0.0 turns -0.0 into 0.0. _subpath formats its points inline, without the call
+    # (the figures' most frequent formatting): it must print exactly this format.
+    return f"{x + 0.0:.3f}cm"
 
 
 def text_at(cx: float, cy: float, size: float, markup: str, figure: tuple[float, float],
@@ -29,12 +27,12 @@ def text_at(cx: float, cy: float, size: float, markup: str, figure: tuple[float,
     w, h = figure
     colour = f", fill: {fill}" if fill else ""
     dx = cx - w / 2 if anchor == "center" else cx - w
-    return (f"  #place({anchor} + horizon, dx: {dx + 0.0:.3f}cm, dy: {cy - h / 2 + 0.0:.3f}cm, "  # cm(), pt() inlined
+    return (f"  #place({anchor} + horizon, dx: {cm(dx)}, dy: {cm(cy - h / 2)}, "
             f"text(size: {size:.1f}pt{colour})[{markup}])")
 
 
 def _subpath(points, close: bool = False) -> str:
-    # each point as cm() would print it, inlined: the figures' most frequent formatting
+    # each point as cm() prints it, inlined: the figures' most frequent formatting
     (x, y), rest = points[0], points[1:]
     segments = [f"curve.move(({x + 0.0:.3f}cm, {y + 0.0:.3f}cm))"]
     segments += [f"curve.line(({x + 0.0:.3f}cm, {y + 0.0:.3f}cm))" for x, y in rest]
@@ -92,12 +90,10 @@ def _lines(layout: Layout) -> list[tuple[str, bool]]:
     for s in layout.shapes:
         fill = FILL.get(s.style, "white")
         if s.kind == "circle":
-            shape = f"circle(radius: {s.w / 2 + 0.0:.3f}cm, stroke: {STROKE}, fill: {fill})"  # cm() inlined
+            shape = f"circle(radius: {cm(s.w / 2)}, stroke: {STROKE}, fill: {fill})"
         else:
-            shape = (f"rect(width: {s.w + 0.0:.3f}cm, height: {s.h + 0.0:.3f}cm, radius: 0.1cm, "
-                     f"stroke: {STROKE}, fill: {fill})")
-        lines.append(f"  #place(top + left, dx: {s.cx - s.w / 2 + 0.0:.3f}cm, "
-                     f"dy: {s.cy - s.h / 2 + 0.0:.3f}cm, {shape})")
+            shape = f"rect(width: {cm(s.w)}, height: {cm(s.h)}, radius: 0.1cm, stroke: {STROKE}, fill: {fill})"
+        lines.append(f"  #place(top + left, dx: {cm(s.cx - s.w / 2)}, dy: {cm(s.cy - s.h / 2)}, {shape})")
         lines.append(text_at(s.cx, s.cy, s.size, s.text, fig))
     out = [(line, False) for line in lines]
     for lab in layout.labels:

@@ -8,38 +8,11 @@ SELF_WEIGHT = 0.3   # an item's pull toward where it already is
 DUMMY_WEIGHT = 4.0  # pass-through points of long edges move first: straight long edges
 
 
-def isotonic(targets: list[float], weights: list[float], seps: list[float]) -> list[float]:
-    """Least squares y close to targets with y[i+1] - y[i] >= seps[i] (pool adjacent violators)."""
-    return _pooled(targets, weights, _offsets(seps))
-
-
 def _offsets(seps: list[float]) -> list[float]:
     offs = [0.0]
     for s in seps:
         offs.append(offs[-1] + s)
     return offs
-
-
-def _pooled(targets: list[float], weights: list[float], offs: list[float]) -> list[float]:
-    """isotonic with the separations' running sums given (a column's stay the same over
-    the sweeps). Blocks as three parallel lists: value, weight, count."""
-    values: list[float] = []
-    block_weights: list[float] = []
-    counts: list[int] = []
-    for t, w, o in zip(targets, weights, offs):
-        v, n = t - o, 1
-        while values and values[-1] > v:  # merge with the block before: its mean, weighted
-            v1, w1 = values.pop(), block_weights.pop()
-            v, w, n = (v1 * w1 + v * w) / (w1 + w), w1 + w, n + counts.pop()
-        values.append(v)
-        block_weights.append(w)
-        counts.append(n)
-    out, k = [], 0
-    for v, n in zip(values, counts):
-        for o in offs[k:k + n]:
-            out.append(v + o)
-        k += n
-    return out
 
 
 def place(cols: list[list[str]], up: dict[str, float], down: dict[str, float], is_node: dict[str, bool],
@@ -87,31 +60,35 @@ def _sweep(y, col_idx, col_seps, node_flags, index, links) -> None:
                 i, ns, denom, _, _ = items[0]
                 y[i] = _target(y, i, ns, denom)
                 continue
-            # _pooled, inlined (the sweeps' inner loop): each item's target, less its
-            # offset, joins the blocks; a block below one it does not clear merges with it
+            # Isotonic regression (pool adjacent violators) of the items' targets under the
+            # column's minimum spacing, inlined (the sweeps' inner loop): each item's target,
+            # less its offset, joins the blocks; a block below one it does not clear merges
+            # with it. tests/test_ordering.py checks this against the plain algorithm.
             blocks: list[tuple[float, float, int]] = []  # value, weight, count
             for i, ns, denom, w, o in items:
                 if ns:
+                    # _target, inlined: the two must agree
                     pull = 0  # added left to right, as floats.left_sum (the same bits on every Python)
                     for n in ns:
                         pull += y[n]
                     v = (pull + self_weight * y[i]) / denom - o
                 else:
                     v = y[i] - o
-                n = 1
+                count = 1
                 while blocks and blocks[-1][0] > v:  # merge with the block before: its mean, weighted
-                    v1, w1, n1 = blocks.pop()
-                    v, w, n = (v1 * w1 + v * w) / (w1 + w), w1 + w, n + n1
-                blocks.append((v, w, n))
+                    v1, w1, count1 = blocks.pop()
+                    v, w, count = (v1 * w1 + v * w) / (w1 + w), w1 + w, count + count1
+                blocks.append((v, w, count))
             k = 0
-            for v, _, n in blocks:
-                for i, _, _, _, o in items[k:k + n]:
+            for v, _, count in blocks:
+                for i, _, _, _, o in items[k:k + count]:
                     y[i] = v + o
-                k += n
+                k += count
 
 
 def _target(y, i, ns, denom) -> float:
-    """Where item i's neighbours (and, a little, its own height) pull it."""
+    """Where item i's neighbours (and, a little, its own height) pull it (inlined in
+    _sweep's inner loop: the two must agree)."""
     if not ns:
         return y[i]
     pull = 0  # added left to right, as floats.left_sum (the same bits on every Python)
