@@ -8,7 +8,6 @@ import math
 from . import clarity
 from .geometry import Box, Edge, Label, Layout, Shape, segment_hits_box
 
-_new_tuple = tuple.__new__
 
 AMBIGUOUS = 50  # a label nearer something else than its owner misleads: worse than a crossing
 
@@ -107,10 +106,9 @@ def place_label(label: Label, spots, layout: Layout, pad: float, required: bool 
     # a backed tag sits on its own edge, on a white patch: that edge does not count
     skip = label.owner if label.backed else None
     tag = label.kind == "tag"
-    hw, hh = label.w / 2, label.h / 2
     best = None
     for cx, cy in spots:
-        box = _new_tuple(Box, (cx - hw, cy - hh, cx + hw, cy + hh))  # Box.around(cx, cy, label.w, label.h)
+        box = Box.around(cx, cy, label.w, label.h)
         # a spot costing as much as the best so far cannot win (the first best spot does)
         bound = math.inf if best is None else best[0]
         cost = scene.cost(box, pad, bound, skip)

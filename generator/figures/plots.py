@@ -51,13 +51,6 @@ class Panel:
         return (self.x0 + (x - self.xlo) / (self.xhi - self.xlo) * self.w,
                 self.y0 + self.h - (y - self.ylo) / (self.yhi - self.ylo) * self.h)
 
-    def points(self, xs, ys) -> list[tuple[float, float]]:
-        """[self.at(x, y) for x, y in zip(xs, ys)], the same arithmetic with the panel's
-        values read once (a curve has a point per epoch)."""
-        x0, xlo, xspan, w = self.x0, self.xlo, self.xhi - self.xlo, self.w
-        bottom, ylo, yspan, h = self.y0 + self.h, self.ylo, self.yhi - self.ylo, self.h
-        return [(x0 + (x - xlo) / xspan * w, bottom - (y - ylo) / yspan * h) for x, y in zip(xs, ys)]
-
 
 def _line(points, stroke: str) -> str:
     return paths([points], stroke)
@@ -149,6 +142,6 @@ def _curves_plot(epochs: tuple, train_loss: tuple, val_accuracy: tuple) -> str:
         x0 = left + i * (left + panel_w + 0.4)
         p = Panel(x0, top, panel_w, panel_h, xticks[0], xticks[-1], yticks[0], yticks[-1])
         lines += _axes(p, xticks, yticks, "epoch", title, fig)
-        lines.append(_line(p.points(xs, ys), "1pt + rgb(\"#1f5fa8\")"))
+        lines.append(_line([p.at(x, y) for x, y in zip(xs, ys)], "1pt + rgb(\"#1f5fa8\")"))
     lines.append("]")
     return "\n".join(lines) + "\n"

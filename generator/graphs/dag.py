@@ -81,10 +81,11 @@ def sample_spec(choose, n_hidden: int) -> Spec | None:
         used.update(operands)
         hidden.append(Hidden(op, tuple(operands), choose.pick(OUTERS)))
         pool.append(f"H{k}")
-    left = [n for n in pool if n not in used]  # sinks(spec)
+    spec = Spec(tuple(hidden), None)
+    left = sinks(spec)
     if len(left) > 2:
         return None
-    return Spec(tuple(hidden), choose.pick(FINAL_OPS) if len(left) == 2 else None)
+    return Spec(spec.hidden, choose.pick(FINAL_OPS) if len(left) == 2 else None)
 
 
 def validate_spec(spec: Spec) -> None:
